@@ -1,0 +1,45 @@
+# cbt: the two commands are `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint install install-dev system-deps demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## run: set everything up and serve the platform on http://$(HOST):$(PORT) with gunicorn
+run: install
+	$(BIN)/python -m cbt init
+	$(BIN)/python -m cbt demo
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - wsgi:app
+
+## system-deps: the Debian packages the integration tests need (PostgreSQL server)
+system-deps:
+	bash .ci/system-deps.sh
+
+## test: lint, then the whole suite (unit, integration, PostgreSQL)
+test: install-dev system-deps lint
+	CBT_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check cbt tests wsgi.py
+	$(BIN)/ruff format --check cbt tests wsgi.py
+	$(BIN)/mypy cbt/core cbt/services cbt/db
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+import sys
+
+from cbt.cli import main
+
+sys.exit(main())

@@ -1,0 +1,282 @@
+"""Command line: ``python -m cbt <command>``. Every command has --help and exits non-zero on failure.
+
+Exit codes: 0 success, 1 the command failed (the message says what to do), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from cbt import clock
+from cbt.config import BUNDLED_PACKS, Config
+from cbt.core.assembly import assemble_parallel
+from cbt.core.blueprint import PARTS
+from cbt.core.errors import CbtError, Problem
+from cbt.core.packs import Pack
+from cbt.db import migrate
+from cbt.db.session import make_engine, make_session_factory
+from cbt.packfiles import load_pack
+from cbt.services import audit, banks, papers
+
+
+class CommandFailed(Exception):
+    """Stop the command with a message (in Chinese) and exit status 1."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except CommandFailed as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    except CbtError as exc:
+        print(f"错误（{exc.code}）：{exc.message}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m cbt", description="cbt 职业技能等级认定机考系统：命令行管理工具")
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+
+    c = sub.add_parser("init", help="create or upgrade the database (CBT_DATABASE_URL)")
+    c.set_defaults(run=cmd_init)
+
+    pack = sub.add_parser("pack", help="validate, import and list question packs").add_subparsers(
+        title="pack commands", metavar="ACTION"
+    )
+    c = pack.add_parser("validate", help="check pack folders and report every problem")
+    c.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    c.add_argument("--json", action="store_true", help="print the problems as JSON")
+    c.set_defaults(run=cmd_pack_validate)
+    c = pack.add_parser("import", help="import pack folders atomically (nothing if any has an error)")
+    c.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(run=cmd_pack_import)
+    c = pack.add_parser("list", help="list the imported packs")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(run=cmd_pack_list)
+
+    item = sub.add_parser("item", help="manage items of an imported pack").add_subparsers(
+        title="item commands", metavar="ACTION"
+    )
+    c = item.add_parser("retire", help="keep an item out of new papers")
+    c.add_argument("item_id")
+    c.add_argument("--pack", required=True, help="pack code, e.g. lsa")
+    c.add_argument("--reason", required=True)
+    c.set_defaults(run=cmd_item_retire)
+
+    paper = sub.add_parser("paper", help="assemble papers").add_subparsers(title="paper commands", metavar="ACTION")
+    c = paper.add_parser("assemble", help="assemble one form, or parallel forms, from a blueprint")
+    c.add_argument("--pack", required=True, help="a pack folder, or the code of an imported pack")
+    c.add_argument("--level", required=True, type=int, choices=[1, 2, 3, 4, 5])
+    c.add_argument("--part", required=True, choices=PARTS)
+    c.add_argument("--seed", required=True)
+    c.add_argument("--forms", type=int, default=1, help="number of parallel forms (A/B/C 卷), default 1")
+    c.add_argument("--max-overlap", type=float, default=0.5, help="largest share of points two forms may share")
+    c.add_argument("--store", action="store_true", help="store the forms as snapshots (imported packs only)")
+    c.add_argument("--json", action="store_true", help="print the form(s) as JSON")
+    c.set_defaults(run=cmd_paper_assemble)
+
+    c = sub.add_parser("demo", help="initialise the database, load the bundled packs and assemble demo papers")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(run=cmd_demo)
+
+    aud = sub.add_parser("audit", help="the audit log").add_subparsers(title="audit commands", metavar="ACTION")
+    c = aud.add_parser("verify", help="check the audit log's hash chain")
+    c.set_defaults(run=cmd_audit_verify)
+    return p
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
+def _session(*, require_schema: bool = True) -> Session:
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    if require_schema and migrate.current_revision(engine) != migrate.head_revision():
+        raise CommandFailed("数据库尚未初始化或需要升级，请先运行：python -m cbt init")
+    return make_session_factory(engine)()
+
+
+def _print_problems(path: Path, problems: list[Problem]) -> None:
+    for problem in problems:
+        print(f"{path}/{problem}")
+
+
+def _load_all(paths: Sequence[Path], as_json: bool) -> list[Pack]:
+    """Validate every pack; print every problem; fail if any pack has an error."""
+    packs, results, failed = [], [], False
+    for path in paths:
+        pack, problems = load_pack(path)
+        failed |= pack is None
+        if pack is not None:
+            packs.append(pack)
+        results.append({"path": str(path), "ok": pack is not None, "problems": [p.as_dict() for p in problems]})
+        if not as_json:
+            _print_problems(path, problems)
+            errors = sum(p.is_error for p in problems)
+            warnings = len(problems) - errors
+            status = f"{len(pack.items)} 题，{len(pack.blueprints)} 个蓝图" if pack else "不能导入"
+            print(f"{path}: {errors} 个错误，{warnings} 个警告；{status}")
+    if as_json:
+        print(json.dumps({"packs": results}, ensure_ascii=False, indent=2))
+    if failed:
+        raise CommandFailed("题库有错误，未做任何更改。请按上面的提示修改后重试。")
+    return packs
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    migrate.upgrade(engine)
+    print(f"数据库已就绪（版本 {migrate.current_revision(engine)}）：{engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_pack_validate(args: argparse.Namespace) -> int:
+    _load_all(args.paths, args.json)
+    return 0
+
+
+def cmd_pack_import(args: argparse.Namespace) -> int:
+    packs = _load_all(args.paths, args.json)
+    session = _session()
+    reports = [banks.import_pack(session, pack, now=clock.now(), actor=_actor()) for pack in packs]
+    if args.json:
+        print(json.dumps({"imported": [r.as_dict() for r in reports]}, ensure_ascii=False, indent=2))
+    else:
+        for r in reports:
+            print(
+                f"已导入题库 {r.pack}（{r.version}）：新增 {len(r.created)} 题，新版本 {len(r.new_versions)} 题，"
+                f"未变 {r.unchanged} 题，停用 {len(r.retired)} 题，恢复 {len(r.reinstated)} 题"
+            )
+    return 0
+
+
+def cmd_pack_list(args: argparse.Namespace) -> int:
+    rows = banks.list_packs(_session())
+    if args.json:
+        print(json.dumps({"packs": rows}, ensure_ascii=False, indent=2))
+    elif not rows:
+        print("尚未导入任何题库。导入：python -m cbt pack import question_packs/lsa")
+    for r in rows:
+        print(f"{r['pack']}  {r['version']}  {r['occupation']}  {r['items']} 题（停用 {r['retired']}）  {r['by_type']}")
+    return 0
+
+
+def cmd_item_retire(args: argparse.Namespace) -> int:
+    banks.retire_item(_session(), args.pack, args.item_id, reason=args.reason, now=clock.now(), actor=_actor())
+    print(f"题目 {args.item_id} 已停用，之后组卷不再抽取；已组好的试卷不受影响。")
+    return 0
+
+
+def cmd_paper_assemble(args: argparse.Namespace) -> int:
+    path = Path(args.pack)
+    if path.is_dir():
+        if args.store:
+            raise CommandFailed("--store 只能用于已导入的题库：请先 pack import，再用题库代码组卷")
+        pack = _quiet_load(path)
+        blueprint = pack.blueprint(args.level, args.part)
+        if blueprint is None:
+            raise CommandFailed(f"题库 {pack.code} 没有 {args.level} 级 {args.part} 的组卷蓝图")
+        parallel = assemble_parallel(blueprint, pack.items, args.seed, args.forms, max_overlap=args.max_overlap)
+        ids: list[int] = []
+    else:
+        session = _session()
+        if args.store:
+            ids, parallel = papers.store_forms(
+                session,
+                args.pack,
+                args.level,
+                args.part,
+                args.seed,
+                count=args.forms,
+                max_overlap=args.max_overlap,
+                now=clock.now(),
+                actor=_actor(),
+            )
+        else:
+            bank = banks.load_bank(session, args.pack)
+            blueprint = bank.blueprint(args.level, args.part)
+            parallel = assemble_parallel(blueprint, bank.items, args.seed, args.forms, max_overlap=args.max_overlap)
+            ids = []
+    if args.json:
+        forms = [f.to_json() for f in parallel.forms]
+        for form, form_id in zip(forms, ids, strict=False):
+            form["form_id"] = form_id
+        out = forms[0] if len(forms) == 1 else {"forms": forms, "parallel": parallel.report()}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    for form in parallel.forms:
+        data = form.to_json()
+        print(f"{form.label} 卷：{len(form.entries)} 题，{data['total_points']} 分，平均难度 {data['mean_difficulty']}")
+        print(f"  各知识领域分值：{data['totals_by_area']}")
+        print(f"  各题型分值：{data['totals_by_type']}")
+    if len(parallel.forms) > 1:
+        print(f"重复率：{parallel.report()['overlap']}；难度差 {parallel.difficulty_spread():.3f}")
+    if ids:
+        print(f"已保存试卷：{ids}")
+    return 0
+
+
+def _quiet_load(path: Path) -> Pack:
+    pack, problems = load_pack(path)
+    if pack is None:
+        _print_problems(path, [p for p in problems if p.is_error])
+        raise CommandFailed(f"{path} 有错误，请先运行 python -m cbt pack validate {path}")
+    return pack
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    migrate.upgrade(make_engine(Config.from_env().database_url))
+    packs = [_quiet_load(p.parent) for p in sorted(BUNDLED_PACKS.glob("*/pack.yaml"))]
+    session = _session()
+    now, actor = clock.now(), _actor()
+    summary: dict[str, object] = {"packs": [], "forms": []}
+    for pack in packs:
+        report = banks.import_pack(session, pack, now=now, actor=actor)
+        summary["packs"].append(report.as_dict())  # type: ignore[attr-defined]
+        for bp in pack.blueprints:
+            ids, parallel = papers.store_forms(session, pack.code, bp.level, bp.part, "demo", now=now, actor=actor)
+            summary["forms"].append(  # type: ignore[attr-defined]
+                {"pack": pack.code, "level": bp.level, "part": bp.part, "form_ids": ids, **parallel.report()}
+            )
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return 0
+    for f in summary["forms"]:  # type: ignore[attr-defined]
+        print(
+            f"{f['pack']} {f['level']}级 {f['part']}：试卷 {f['form_ids']}，重复率 {f['max_overlap']:.0%}，"
+            f"难度差 {f['difficulty_spread']}"
+        )
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    broken = audit.verify_chain(_session())
+    if broken is not None:
+        raise CommandFailed(f"审计日志在第 {broken} 条记录处被篡改或损坏")
+    print("审计日志完整，哈希链校验通过。")
+    return 0

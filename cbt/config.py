@@ -1,0 +1,51 @@
+"""Configuration, read from the environment when the app or CLI starts (never at import).
+
+- ``CBT_DATABASE_URL``: SQLAlchemy URL; default a SQLite file ``instance/cbt.db``.
+- ``CBT_SECRET_KEY``: signing key; if unset, generated once and kept in ``instance/secret_key``.
+- ``CBT_MESSAGE_QUEUE``: e.g. ``redis://localhost:6379/0`` to share Socket.IO events across processes.
+- ``CBT_INSTANCE_PATH``: where the instance folder lives (default: ``instance/`` beside the package).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_PACKS = PROJECT_ROOT / "question_packs"
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    secret_key: str
+    message_queue: str | None
+    instance_path: Path
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:
+        env = os.environ if environ is None else environ
+        instance = Path(env.get("CBT_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+        instance.mkdir(parents=True, exist_ok=True)
+        values: dict[str, object] = {
+            "database_url": env.get("CBT_DATABASE_URL") or f"sqlite:///{instance / 'cbt.db'}",
+            "secret_key": env.get("CBT_SECRET_KEY") or _instance_secret(instance),
+            "message_queue": env.get("CBT_MESSAGE_QUEUE") or None,
+            "instance_path": instance,
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key generated on first use and kept (mode 600) in the instance folder."""
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,72 @@
+"""The append-only, hash-chained audit log: who did what, when, to what, and why.
+
+Each event's hash covers its own fields and the previous event's hash, so altering or deleting a
+past event breaks the chain, which :func:`verify_chain` detects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cbt.db.models import AuditEvent
+
+GENESIS = "0" * 64
+
+
+def _digest(
+    prev_hash: str, at: datetime, actor: str, action: str, subject: str, detail: dict, reason: str | None
+) -> str:
+    body = json.dumps(
+        [prev_hash, at.isoformat(), actor, action, subject, detail, reason],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    detail: dict | None = None,
+    reason: str | None = None,
+) -> AuditEvent:
+    """Append an event in the caller's transaction."""
+    last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    prev = last or GENESIS
+    detail = detail or {}
+    event = AuditEvent(
+        at=at,
+        actor=actor,
+        action=action,
+        subject=subject,
+        detail=detail,
+        reason=reason,
+        prev_hash=prev,
+        hash=_digest(prev, at, actor, action, subject, detail, reason),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def verify_chain(session: Session) -> int | None:
+    """The id of the first event whose hash does not match, or None if the chain is intact."""
+    prev = GENESIS
+    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+        at = event.at
+        expected = _digest(prev, at, event.actor, event.action, event.subject, event.detail, event.reason)
+        if event.prev_hash != prev or event.hash != expected:
+            return event.id
+        prev = event.hash
+    return None

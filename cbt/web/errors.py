@@ -1,0 +1,41 @@
+"""Map domain errors to responses in one place: JSON ``{"error": code, "message": 中文}`` for the API."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from cbt.core.errors import CbtError
+
+HTTP_MESSAGES = {
+    400: "请求格式不正确",
+    401: "请先登录",
+    403: "没有权限执行此操作",
+    404: "页面或资源不存在",
+    405: "不支持的请求方法",
+    413: "提交的内容过大",
+    429: "操作过于频繁，请稍后再试",
+    500: "服务器内部错误，请联系考务人员",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CbtError)
+    def domain_error(exc: CbtError):  # type: ignore[no-untyped-def]
+        return _respond(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        status = exc.code or 500
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return _respond(status, code, HTTP_MESSAGES.get(status, exc.description or "请求失败"))
+
+
+def _respond(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
+    if _wants_json():
+        return jsonify({"error": code, "message": message}), status
+    return render_template("errors/error.html", status=status, message=message), status
