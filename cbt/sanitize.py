@@ -52,7 +52,7 @@ def clean(text: str) -> tuple[str, list[str]]:
             removed.append(f"<{tag}> 的属性 {name}={value!r}")
         return ok
 
-    cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=allow, protocols=[], strip=True, strip_comments=True)
+    cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=allow, strip=True, strip_comments=True)
     html = cleaner.clean(paragraphs(text))
     html = re.sub(r"<img(?![^>]*\bsrc=)[^>]*>", "", html)  # an image whose src was refused shows nothing
     return html, removed

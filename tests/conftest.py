@@ -1,0 +1,86 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or a fresh PostgreSQL database)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from cbt.config import BUNDLED_PACKS, Config
+from cbt.db import migrate
+from cbt.db.session import make_engine, make_session_factory
+from cbt.packfiles import load_pack
+from tests.support.postgres import PostgresServer, pg_bin
+
+LSA = BUNDLED_PACKS / "lsa"
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server for the whole run; skipped only when not required and not installed."""
+    if pg_bin() is None:
+        if os.environ.get("CBT_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is required (CBT_REQUIRE_POSTGRES) but not installed: apt-get install postgresql")
+        pytest.skip("PostgreSQL server not installed")
+    server = PostgresServer()
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty database of each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cbt.db'}"
+        return
+    base = request.getfixturevalue("postgres_url")
+    name = f"cbt_test_{os.getpid()}_{next(_names)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    with make_session_factory(engine)() as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def lsa_pack():
+    pack, problems = load_pack(LSA)
+    assert pack is not None, "\n".join(map(str, problems))
+    return pack
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    return Config.from_env(
+        {"CBT_INSTANCE_PATH": str(tmp_path / "instance"), "CBT_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}"},
+        testing=True,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch) -> Path:
+    """Point the CLI (in-process) at a fresh SQLite database."""
+    monkeypatch.setenv("CBT_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("CBT_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    return tmp_path
