@@ -179,7 +179,8 @@ def cmd_pack_list(args: argparse.Namespace) -> int:
     rows = banks.list_packs(_session())
     if args.json:
         print(json.dumps({"packs": rows}, ensure_ascii=False, indent=2))
-    elif not rows:
+        return 0
+    if not rows:
         print("尚未导入任何题库。导入：python -m cbt pack import question_packs/lsa")
     for r in rows:
         print(f"{r['pack']}  {r['version']}  {r['occupation']}  {r['items']} 题（停用 {r['retired']}）  {r['by_type']}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cbt.db.base import Base
@@ -23,7 +23,7 @@ class Pack(Base):
     occupation_code: Mapped[str] = mapped_column(String(16))
     occupation_name: Mapped[str] = mapped_column(String(100))
     meta: Mapped[dict]
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_at: Mapped[datetime] = mapped_column()
 
     items: Mapped[list[Item]] = relationship(back_populates="pack", order_by="Item.key")
     blueprints: Mapped[list[Blueprint]] = relationship(back_populates="pack")
@@ -37,7 +37,7 @@ class Item(Base):
     pack_id: Mapped[int] = mapped_column(ForeignKey("packs.id"), index=True)
     key: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(16))
-    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column()
     retired_reason: Mapped[str | None] = mapped_column(Text)
 
     pack: Mapped[Pack] = relationship(back_populates="items")
@@ -63,7 +63,7 @@ class ItemVersion(Base):
     levels: Mapped[list]
     content: Mapped[dict]
     pack_version: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column()
 
     item: Mapped[Item] = relationship(back_populates="versions")
 
@@ -77,7 +77,7 @@ class Blueprint(Base):
     level: Mapped[int] = mapped_column(Integer)
     part: Mapped[str] = mapped_column(String(16))
     content: Mapped[dict]
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column()
 
     pack: Mapped[Pack] = relationship(back_populates="blueprints")
 
@@ -95,7 +95,7 @@ class Form(Base):
     seed: Mapped[str] = mapped_column(String(64))
     blueprint: Mapped[dict]
     summary: Mapped[dict]
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(64))
 
     entries: Mapped[list[FormItem]] = relationship(back_populates="form", order_by="FormItem.position")
@@ -121,7 +121,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column()
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)
     subject: Mapped[str] = mapped_column(String(128))

@@ -59,7 +59,7 @@ def test_item_errors_are_reported_and_block_the_pack(tmp_path, change, code):
 
 
 def test_problem_names_file_line_and_item(tmp_path):
-    pack, problems = problems_of(tmp_path, items=with_item(lambda i: i.update(key="E"), index=1))
+    _pack, problems = problems_of(tmp_path, items=with_item(lambda i: i.update(key="E"), index=1))
     found = next(p for p in problems if p.code == "key_not_an_option")
     assert (found.file, found.item) == ("items/bank.yaml", "L-S02")
     text = (tmp_path / "p/items/bank.yaml").read_text(encoding="utf-8").splitlines()
@@ -239,7 +239,7 @@ def test_explicit_quota_resolves_uneven_weights(tmp_path):
             {"type": "judge", "count": 10, "points": 5, "quota": {"law": 5, "service": 5}},
         ]
 
-    pack, problems = problems_of(tmp_path, meta=meta_with(change))
+    _pack, problems = problems_of(tmp_path, meta=meta_with(change))
     assert problems == [], problems
 
 

@@ -94,7 +94,12 @@ def items() -> list[dict]:
     out += [judge(f"L-J{n:02d}", "law", 1 + n % 5) for n in range(1, 14)]
     out += [judge(f"V-J{n:02d}", "service", 1 + n % 5) for n in range(1, 10)]
     out += [case("C-L1", "law", 2), case("C-L2", "law", 3), case("C-L3", "law", 2), case("C-L4", "law", 3)]
-    out += [case("C-V1", "service", 2), case("C-V2", "service", 3), case("C-V3", "service", 3), case("C-V4", "service", 2)]
+    out += [
+        case("C-V1", "service", 2),
+        case("C-V2", "service", 3),
+        case("C-V3", "service", 3),
+        case("C-V4", "service", 2),
+    ]
     return out
 
 

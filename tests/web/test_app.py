@@ -1,0 +1,53 @@
+"""The app factory: configuration from the environment at creation, JSON errors, pages render."""
+
+from __future__ import annotations
+
+from cbt.config import Config
+from cbt.db import migrate
+from cbt.web import create_app
+
+
+def test_config_is_read_when_created_not_at_import(tmp_path, monkeypatch):
+    monkeypatch.setenv("CBT_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.setenv("CBT_DATABASE_URL", f"sqlite:///{tmp_path / 'a.db'}")
+    monkeypatch.delenv("CBT_SECRET_KEY", raising=False)
+    app = create_app()
+    assert str(app.extensions["cbt.engine"].url).endswith("a.db")
+    key_file = tmp_path / "inst" / "secret_key"
+    assert key_file.exists() and oct(key_file.stat().st_mode)[-3:] == "600"
+    assert app.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert create_app().config["SECRET_KEY"] == app.config["SECRET_KEY"], "generated once, then kept"
+    monkeypatch.setenv("CBT_SECRET_KEY", "from-env")
+    assert create_app().config["SECRET_KEY"] == "from-env"
+    assert create_app().config["CBT"].message_queue is None
+
+
+def test_pages_and_errors(config, lsa_pack):
+    app = create_app(config)
+    migrate.upgrade(app.extensions["cbt.engine"])
+    client = app.test_client()
+    assert client.get("/healthz").json == {"status": "ok"}
+    page = client.get("/")
+    assert page.status_code == 200 and "尚未导入题库" in page.get_data(as_text=True)
+    missing = client.get("/api/v1/nothing")
+    assert missing.status_code == 404
+    assert missing.json == {"error": "not_found", "message": "页面或资源不存在"}
+    assert "页面或资源不存在" in client.get("/nothing").get_data(as_text=True)
+
+
+def test_index_lists_imported_packs(config, lsa_pack):
+    from datetime import UTC, datetime
+
+    from cbt.services import banks
+
+    app = create_app(config)
+    migrate.upgrade(app.extensions["cbt.engine"])
+    with app.extensions["cbt.sessions"]() as session:
+        banks.import_pack(session, lsa_pack, now=datetime.now(UTC), actor="test")
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "劳动保障协理员" in html and "lsa" in html
+
+
+def test_default_database_is_sqlite_in_instance(tmp_path):
+    config = Config.from_env({"CBT_INSTANCE_PATH": str(tmp_path)})
+    assert config.database_url == f"sqlite:///{tmp_path / 'cbt.db'}"
