@@ -1,0 +1,39 @@
+"""The attempt state machine. State is derived from stored timestamps, never stored as a flag."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from cbt.core.timing import Clock
+
+
+class AttemptState(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    PAUSED = "paused"
+    SUBMITTED = "submitted"
+
+
+class SubmitReason(StrEnum):
+    CANDIDATE = "candidate"  # the candidate pressed 交卷
+    DEADLINE = "deadline"  # time ran out; the server submitted the saved answers
+    PROCTOR = "proctor"  # forced by a proctor
+
+
+STATE_NAMES = {
+    AttemptState.NOT_STARTED: "未开始",
+    AttemptState.IN_PROGRESS: "答题中",
+    AttemptState.PAUSED: "已暂停",
+    AttemptState.SUBMITTED: "已交卷",
+}
+
+
+def attempt_state(clock: Clock | None, submitted_at: datetime | None, now: datetime) -> AttemptState:
+    if submitted_at is not None:
+        return AttemptState.SUBMITTED
+    if clock is None:
+        return AttemptState.NOT_STARTED
+    if clock.is_paused(now):
+        return AttemptState.PAUSED
+    return AttemptState.IN_PROGRESS

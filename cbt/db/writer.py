@@ -1,0 +1,99 @@
+"""One writer with group commit: the write path of the exam.
+
+Every state-changing use case of a running exam (save an answer, start, submit, expire) is handed to
+a single writer thread as a job. The writer takes every job waiting, runs each in its own SAVEPOINT
+(a failing job rolls back alone), commits the batch once, and only then answers each caller: an
+acknowledged answer is a committed answer. On SQLite this keeps to one writer (no lock contention)
+and spreads the cost of the durable commit over the batch; on PostgreSQL it is the same code, one
+writer per server process.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_BATCH = 512
+
+
+class Writer:
+    def __init__(self, sessions: sessionmaker[Session], *, name: str = "cbt-writer") -> None:
+        self._sessions = sessions
+        self._jobs: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...], Future[Any]] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._name = name
+        self.batches = 0
+        self.jobs = 0
+
+    def run(self, job: Callable[..., T], *args: Any, timeout: float = 30.0) -> T:
+        """Run ``job(session, *args)`` in the writer; return its result once committed, or raise its error."""
+        return self.submit(job, *args).result(timeout=timeout)
+
+    def submit(self, job: Callable[..., T], *args: Any) -> Future[T]:
+        self._ensure_started()
+        future: Future[T] = Future()
+        self._jobs.put((job, args, future))
+        return future
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                self._jobs.put(None)
+                self._thread.join(timeout=10)
+                self._thread = None
+
+    def _ensure_started(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                    self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            first = self._jobs.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    self._jobs.put(None)  # stop after this batch
+                    break
+                batch.append(job)
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[tuple[Callable[..., Any], tuple[Any, ...], Future[Any]]]) -> None:
+        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        with self._sessions() as session:
+            for job, args, future in batch:
+                try:
+                    with session.begin_nested():
+                        outcomes.append((future, job(session, *args), None))
+                except Exception as exc:  # the job's own error goes back to its caller only
+                    outcomes.append((future, None, exc))
+            try:
+                session.commit()
+            except Exception as exc:
+                log.exception("group commit failed; %d jobs refused", len(batch))
+                session.rollback()
+                outcomes = [(f, None, exc) for f, _, _ in outcomes]
+        self.batches += 1
+        self.jobs += len(batch)
+        for future, result, error in outcomes:
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
