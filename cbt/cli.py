@@ -23,7 +23,7 @@ from cbt.core.packs import Pack
 from cbt.db import migrate
 from cbt.db.session import make_engine, make_session_factory
 from cbt.packfiles import load_pack
-from cbt.services import audit, banks, papers
+from cbt.services import audit, banks, batches, papers
 
 
 class CommandFailed(Exception):
@@ -89,8 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the form(s) as JSON")
     c.set_defaults(run=cmd_paper_assemble)
 
-    c = sub.add_parser("demo", help="initialise the database, load the bundled packs and assemble demo papers")
-    c.add_argument("--json", action="store_true")
+    c = sub.add_parser("demo", help="init, load the bundled packs and create a demo batch open now; print accounts")
+    c.add_argument("--candidates", type=int, default=6, help="number of demo candidates (default 6)")
+    c.add_argument("--minutes", type=float, default=90, help="minutes per part; under 90 makes a practice batch")
+    c.add_argument("--json", action="store_true", help="print the accounts as JSON")
     c.set_defaults(run=cmd_demo)
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(title="audit commands", metavar="ACTION")
@@ -251,27 +253,32 @@ def _quiet_load(path: Path) -> Pack:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.candidates < 1 or args.candidates > 20000:
+        raise CommandFailed("--candidates 必须在 1 到 20000 之间")
+    if args.minutes <= 0:
+        raise CommandFailed("--minutes 必须大于 0")
     migrate.upgrade(make_engine(Config.from_env().database_url))
     packs = [_quiet_load(p.parent) for p in sorted(BUNDLED_PACKS.glob("*/pack.yaml"))]
     session = _session()
     now, actor = clock.now(), _actor()
-    summary: dict[str, object] = {"packs": [], "forms": []}
     for pack in packs:
-        report = banks.import_pack(session, pack, now=now, actor=actor)
-        summary["packs"].append(report.as_dict())  # type: ignore[attr-defined]
-        for bp in pack.blueprints:
-            ids, parallel = papers.store_forms(session, pack.code, bp.level, bp.part, "demo", now=now, actor=actor)
-            summary["forms"].append(  # type: ignore[attr-defined]
-                {"pack": pack.code, "level": bp.level, "part": bp.part, "form_ids": ids, **parallel.report()}
-            )
+        banks.import_pack(session, pack, now=now, actor=actor)
+    plan = batches.demo_plan("lsa", args.candidates, args.minutes, now)
+    batches.plan_batch(session, plan, now=now, actor=actor)
+    accounts = [
+        {"ticket": c.ticket, "id_number": c.id_number, "name": c.name, "level": c.level} for c in plan.candidates
+    ]
     if args.json:
+        summary = {"batch": plan.code, "mode": plan.mode, "minutes": args.minutes, "candidates": accounts}
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         return 0
-    for f in summary["forms"]:  # type: ignore[attr-defined]
-        print(
-            f"{f['pack']} {f['level']}级 {f['part']}：试卷 {f['form_ids']}，重复率 {f['max_overlap']:.0%}，"
-            f"难度差 {f['difficulty_spread']}"
-        )
+    mode = "认定考试" if plan.mode == "certification" else "模拟考试"
+    print(f"演示批次 {plan.code}（{mode}，每部分 {args.minutes:g} 分钟）已创建，理论知识与技能考核均已开考。")
+    print("考生账号（准考证号 / 身份证号 / 姓名 / 等级）：")
+    for a in accounts[:20]:
+        print(f"  {a['ticket']}  {a['id_number']}  {a['name']}  {a['level']}级")
+    if len(accounts) > 20:
+        print(f"  ……共 {len(accounts)} 名考生（--json 输出全部）")
     return 0
 
 

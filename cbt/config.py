@@ -25,6 +25,7 @@ class Config:
     message_queue: str | None
     instance_path: Path
     testing: bool = False
+    background: bool = True  # run the overdue-attempt sweeper in this process
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:

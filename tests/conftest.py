@@ -75,6 +75,7 @@ def config(tmp_path) -> Config:
     return Config.from_env(
         {"CBT_INSTANCE_PATH": str(tmp_path / "instance"), "CBT_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}"},
         testing=True,
+        background=False,
     )
 
 

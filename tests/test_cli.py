@@ -180,12 +180,15 @@ def test_assemble_unknown_blueprint(capsys, tmp_path):
     assert code == 1 and "蓝图" in err
 
 
-def test_demo_loads_the_bundled_packs(cli_env, capsys):
-    code, out, _ = run(capsys, "demo", "--json")
+def test_demo_creates_a_batch_open_now_and_prints_accounts(cli_env, capsys):
+    code, out, _ = run(capsys, "demo", "--candidates", "4", "--minutes", "30", "--json")
     assert code == 0
-    summary = json.loads(out)
-    assert summary["packs"][0]["pack"] == "lsa"
-    assert len(summary["forms"]) == 6
-    assert all(f["max_overlap"] <= 0.5 for f in summary["forms"])
+    demo = json.loads(out)
+    assert demo["mode"] == "practice" and len(demo["candidates"]) == 4
+    assert set(demo["candidates"][0]) >= {"ticket", "id_number", "name"}
+    assert db_count(cli_env, models.Attempt) == 8, "each candidate has a theory and a skill attempt"
+    code, out, _ = run(capsys, "demo")
+    assert code == 0 and "认定考试" in out and demo["candidates"][0]["id_number"] in out
     code, out, _ = run(capsys, "pack", "list", "--json")
     assert json.loads(out)["packs"][0]["items"] > 150
+    assert run(capsys, "demo", "--candidates", "0")[0] == 1

@@ -85,3 +85,13 @@ class Problem:
             "line": self.line,
             "item": self.item,
         }
+
+
+class Unauthorized(CbtError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(CbtError):
+    code = "forbidden"
+    status = 403

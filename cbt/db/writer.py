@@ -22,26 +22,27 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BATCH = 512
+Job = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], Future[Any]]
 
 
 class Writer:
     def __init__(self, sessions: sessionmaker[Session], *, name: str = "cbt-writer") -> None:
         self._sessions = sessions
-        self._jobs: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...], Future[Any]] | None] = queue.Queue()
+        self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._name = name
         self.batches = 0
         self.jobs = 0
 
-    def run(self, job: Callable[..., T], *args: Any, timeout: float = 30.0) -> T:
-        """Run ``job(session, *args)`` in the writer; return its result once committed, or raise its error."""
-        return self.submit(job, *args).result(timeout=timeout)
+    def run(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``job(session, *args, **kwargs)`` in the writer; return its result once committed, or raise its error."""
+        return self.submit(job, *args, **kwargs).result(timeout=30)
 
-    def submit(self, job: Callable[..., T], *args: Any) -> Future[T]:
+    def submit(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
         self._ensure_started()
         future: Future[T] = Future()
-        self._jobs.put((job, args, future))
+        self._jobs.put((job, args, kwargs, future))
         return future
 
     def stop(self) -> None:
@@ -75,13 +76,13 @@ class Writer:
                 batch.append(job)
             self._run_batch(batch)
 
-    def _run_batch(self, batch: list[tuple[Callable[..., Any], tuple[Any, ...], Future[Any]]]) -> None:
+    def _run_batch(self, batch: list[Job]) -> None:
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
         with self._sessions() as session:
-            for job, args, future in batch:
+            for job, args, kwargs, future in batch:
                 try:
                     with session.begin_nested():
-                        outcomes.append((future, job(session, *args), None))
+                        outcomes.append((future, job(session, *args, **kwargs), None))
                 except Exception as exc:  # the job's own error goes back to its caller only
                     outcomes.append((future, None, exc))
             try:

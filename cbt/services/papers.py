@@ -33,38 +33,54 @@ def store_forms(
 
     Returns the new form ids and the assembled forms (with their overlap and difficulty report).
     """
+    with transaction(session):
+        return add_forms(session, pack_code, level, part, seed, count, max_overlap, now=now, actor=actor)
+
+
+def add_forms(
+    session: Session,
+    pack_code: str,
+    level: int,
+    part: str,
+    seed: str,
+    count: int = 2,
+    max_overlap: float = 0.5,
+    *,
+    now: datetime,
+    actor: str,
+) -> tuple[list[int], ParallelForms]:
+    """:func:`store_forms` inside the caller's transaction."""
     bank = load_bank(session, pack_code)
     blueprint = bank.blueprint(level, part)
     parallel = assemble_parallel(blueprint, bank.items, seed, count, max_overlap=max_overlap)
     ids = []
-    with transaction(session):
-        for form in parallel.forms:
-            row = models.Form(
-                pack_id=bank.pack_id,
-                level=level,
-                part=part,
-                label=form.label,
-                seed=str(seed),
-                blueprint=blueprint.to_dict(),
-                summary={**form.to_json(), "parallel": parallel.report()},
-                created_at=now,
-                created_by=actor,
-                entries=[
-                    models.FormItem(position=n, item_version_id=bank.version_ids[e.item.id], points=e.points)
-                    for n, e in enumerate(form.entries)
-                ],
-            )
-            session.add(row)
-            session.flush()
-            ids.append(row.id)
-        audit.record(
-            session,
-            at=now,
-            actor=actor,
-            action="paper.assemble",
-            subject=f"pack:{pack_code}/{level}/{part}",
-            detail={"form_ids": ids, "seed": str(seed), **parallel.report()},
+    for form in parallel.forms:
+        row = models.Form(
+            pack_id=bank.pack_id,
+            level=level,
+            part=part,
+            label=form.label,
+            seed=str(seed),
+            blueprint=blueprint.to_dict(),
+            summary={**form.to_json(), "parallel": parallel.report()},
+            created_at=now,
+            created_by=actor,
+            entries=[
+                models.FormItem(position=n, item_version_id=bank.version_ids[e.item.id], points=e.points)
+                for n, e in enumerate(form.entries)
+            ],
         )
+        session.add(row)
+        session.flush()
+        ids.append(row.id)
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action="paper.assemble",
+        subject=f"pack:{pack_code}/{level}/{part}",
+        detail={"form_ids": ids, "seed": str(seed), **parallel.report()},
+    )
     return ids, parallel
 
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, render_template
-from sqlalchemy.orm import Session
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from flask import Flask, jsonify
+
+from cbt import clock, i18n
 from cbt.config import PROJECT_ROOT, Config
 from cbt.db.session import make_engine, make_session_factory
-from cbt.services import banks
+from cbt.db.writer import Writer
+from cbt.sweeper import Sweeper
+from cbt.web import api, candidate
+from cbt.web.context import close_db
 from cbt.web.errors import register_error_handlers
+from cbt.web.ratelimit import FailureLimiter
+
+LOGIN_FAILURES = 5  # per ticket or per client address...
+LOGIN_WINDOW = timedelta(minutes=5)  # ...within this window
 
 
-def create_app(config: Config | None = None) -> Flask:
-    """Build the app from ``config`` (default: the environment, read now, not at import)."""
+def create_app(config: Config | None = None, *, now: Callable[[], datetime] = clock.now) -> Flask:
+    """Build the app from ``config`` (default: the environment, read now, not at import).
+
+    ``now`` is the server clock; tests pass a controllable one.
+    """
     config = config or Config.from_env()
     app = Flask(
         __name__,
@@ -26,35 +39,42 @@ def create_app(config: Config | None = None) -> Flask:
         MAX_CONTENT_LENGTH=256 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="cbt_session",
         CBT=config,
     )
     engine = make_engine(config.database_url)
-    app.extensions["cbt.engine"] = engine
-    app.extensions["cbt.sessions"] = make_session_factory(engine)
-    app.teardown_appcontext(_close_session)
+    sessions = make_session_factory(engine)
+    writer = Writer(sessions)
+    app.extensions.update(
+        {
+            "cbt.engine": engine,
+            "cbt.sessions": sessions,
+            "cbt.writer": writer,
+            "cbt.clock": now,
+            "cbt.login_limiter": FailureLimiter(LOGIN_FAILURES, LOGIN_WINDOW, now),
+        }
+    )
+    app.teardown_appcontext(close_db)
+    app.jinja_env.globals["_"] = i18n.gettext
     register_error_handlers(app)
-
-    @app.get("/")
-    def index() -> str:
-        return render_template("index.html", packs=banks.list_packs(db()))
+    api.register(app)
+    app.register_blueprint(candidate.bp)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        return jsonify({"status": "ok"})
+        return jsonify({"status": "ok", "time": now().isoformat()})
 
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "application/json":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    if config.background:
+        sweeper = Sweeper(writer, now)
+        sweeper.start()
+        app.extensions["cbt.sweeper"] = sweeper
     return app
-
-
-def db() -> Session:
-    """The request's database session, opened on first use and closed at teardown."""
-    from flask import current_app
-
-    if "db" not in g:
-        g.db = current_app.extensions["cbt.sessions"]()
-    return g.db
-
-
-def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db", None)
-    if session is not None:
-        session.close()

@@ -1,0 +1,345 @@
+"""Taking the exam: status, start, the candidate's view of the paper, saving answers, submission.
+
+Write use cases (``start``, ``save_response``, ``submit``, ``expire_overdue``) run in the group-commit
+writer (:mod:`cbt.db.writer`), each in its own savepoint; the caller is answered after the commit.
+Reads (``status``, ``attempt_view``) run on the request's own session. Every use case is given
+``now``; the attempt row is locked (FOR UPDATE) so a save and a submission never interleave.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from cbt.core.assembly import Form
+from cbt.core.attempt import AttemptState, SubmitReason, attempt_state, receipt_code
+from cbt.core.blueprint import PART_NAMES
+from cbt.core.errors import Conflict, InvalidInput, NotFound
+from cbt.core.items import LEVEL_NAMES, TYPE_NAMES, Item, Question, question_type
+from cbt.core.scoring import score_attempt
+from cbt.core.timing import Clock
+from cbt.db import models
+from cbt.services.papers import load_form
+
+MAX_SEQ = 2**31 - 1
+PART_ORDER = {"theory": 0, "skill": 1}
+
+
+# --- papers are immutable snapshots: load each once per process ----------------------------------
+
+
+@dataclass(frozen=True)
+class Paper:
+    form: Form
+    questions: dict[str, tuple[Question, int]]  # question id -> (question, points)
+    items: dict[str, Item]
+
+
+_papers: dict[int, Paper] = {}
+_papers_lock = threading.Lock()
+
+
+def paper(session: Session, form_id: int) -> Paper:
+    found = _papers.get(form_id)
+    if found is None:
+        form = load_form(session, form_id)
+        questions = {q.id: (q, e.points) for e in form.entries for q in e.item.questions}
+        found = Paper(form, questions, {e.item.id: e.item for e in form.entries})
+        with _papers_lock:
+            _papers[form_id] = found
+    return found
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def clock_of(attempt: models.Attempt) -> Clock | None:
+    if attempt.started_at is None:
+        return None
+    return Clock(
+        attempt.started_at,
+        timedelta(seconds=attempt.duration_seconds),
+        timedelta(seconds=attempt.extension_seconds),
+    )
+
+
+def state_of(attempt: models.Attempt, now: datetime) -> AttemptState:
+    return attempt_state(clock_of(attempt), attempt.submitted_at, now)
+
+
+def session_over(exam_session: models.ExamSession, now: datetime) -> bool:
+    return now > exam_session.starts_at + timedelta(seconds=exam_session.duration_seconds)
+
+
+def _attempts(session: Session, candidate_id: int, *, lock: bool = False) -> list[models.Attempt]:
+    query = (
+        select(models.Attempt)
+        .where(models.Attempt.candidate_id == candidate_id)
+        .options(joinedload(models.Attempt.session))
+    )
+    if lock:
+        query = query.with_for_update(of=models.Attempt)
+    rows = list(session.scalars(query).unique())
+    return sorted(rows, key=lambda a: (a.session.starts_at, PART_ORDER.get(a.session.part, 9)))
+
+
+def _current(attempts: list[models.Attempt], now: datetime) -> models.Attempt | None:
+    """The attempt the candidate works on now: the first not submitted and not missed."""
+    for attempt in attempts:
+        if attempt.submitted_at is not None:
+            continue
+        if attempt.started_at is None and session_over(attempt.session, now):
+            continue  # missed (缺考)
+        return attempt
+    return None
+
+
+def _latest_started(attempts: list[models.Attempt]) -> models.Attempt | None:
+    """The attempt in progress, else the last one started (``attempts`` is in session order)."""
+    started = [a for a in attempts if a.started_at is not None]
+    in_progress = [a for a in started if a.submitted_at is None]
+    chosen = in_progress or started
+    return chosen[-1] if chosen else None
+
+
+def _answers(session: Session, attempt_id: int) -> dict[str, models.Response]:
+    rows = session.scalars(select(models.Response).where(models.Response.attempt_id == attempt_id))
+    return {r.question_id: r for r in rows}
+
+
+# --- reads ------------------------------------------------------------------------------------------
+
+
+def status(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
+    """What the identity page shows: who, where, which sessions, when they open."""
+    candidate = session.get(models.Candidate, candidate_id, options=[joinedload(models.Candidate.room)])
+    if candidate is None:
+        raise NotFound("考生不存在", code="candidate_not_found")
+    batch = session.get(models.Batch, candidate.batch_id, options=[joinedload(models.Batch.pack)])
+    assert batch is not None
+    attempts = _attempts(session, candidate_id)
+    current = _current(attempts, now)
+    sessions = []
+    for a in attempts:
+        state = state_of(a, now)
+        opens_in = max(0.0, (a.session.starts_at - now).total_seconds())
+        sessions.append(
+            {
+                "part": a.session.part,
+                "part_name": PART_NAMES[a.session.part],
+                "starts_at": a.session.starts_at.isoformat(),
+                "opens_in_seconds": round(opens_in, 3),
+                "duration_minutes": round(a.duration_seconds / 60, 2),
+                "state": "missed" if state is AttemptState.NOT_STARTED and session_over(a.session, now) else state,
+                "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
+                "receipt": a.receipt,
+                "score": _visible_score(batch, a),
+            }
+        )
+    return {
+        "candidate": candidate_view(candidate, batch),
+        "sessions": sessions,
+        "current": current.session.part if current else None,
+        "server_time": now.isoformat(),
+    }
+
+
+def candidate_view(candidate: models.Candidate, batch: models.Batch) -> dict[str, object]:
+    return {
+        "ticket": candidate.ticket,
+        "name": candidate.name,
+        "id_number": candidate.id_number[:6] + "********" + candidate.id_number[-4:],
+        "level": candidate.level,
+        "level_name": LEVEL_NAMES[candidate.level],
+        "occupation": f"{batch.pack.occupation_name}（{batch.pack.occupation_code}）",
+        "room": candidate.room.name,
+        "seat": candidate.seat,
+        "batch": batch.name,
+        "mode": batch.mode,
+    }
+
+
+def _visible_score(batch: models.Batch, attempt: models.Attempt) -> dict[str, object] | None:
+    if not batch.show_scores or attempt.score is None:
+        return None
+    return {"total": attempt.score["total"], "passed": attempt.score["passed"]}
+
+
+def attempt_view(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
+    """The candidate's paper in their own order, with their saved answers. Never any key."""
+    attempts = _attempts(session, candidate_id)
+    current = _current(attempts, now)
+    attempt = current if current is not None and current.started_at is not None else _latest_started(attempts)
+    if attempt is None:
+        raise Conflict("考试尚未开始，请先点击“开始考试”", code="attempt_not_started")
+    p = paper(session, attempt.form_id)
+    clock = clock_of(attempt)
+    assert clock is not None
+    state = state_of(attempt, now)
+    saved = _answers(session, attempt.id)
+    return {
+        "attempt_id": attempt.id,
+        "part": attempt.session.part,
+        "part_name": PART_NAMES[attempt.session.part],
+        "state": state,
+        "remaining_seconds": 0 if state is AttemptState.SUBMITTED else clock.remaining_seconds(now),
+        "overdue": state is not AttemptState.SUBMITTED and clock.overdue(now),
+        "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
+        "submit_reason": attempt.submit_reason,
+        "receipt": attempt.receipt,
+        "items": [_item_view(p, entry) for entry in attempt.order],
+        "responses": {q: {"answer": r.answer, "seq": r.seq} for q, r in saved.items()},
+    }
+
+
+def _item_view(p: Paper, entry: dict) -> dict[str, object]:
+    item = p.items[entry["id"]]
+    questions = []
+    for delivered in entry["questions"]:
+        question, points = p.questions[delivered["id"]]
+        texts = {o.id: o.text for o in question.options}
+        questions.append(
+            {
+                "id": question.id,
+                "type": question.type,
+                "type_name": TYPE_NAMES[question.type],
+                "stem": question.stem,
+                "points": points,
+                "options": [{"id": o, "text": texts[o]} for o in delivered["options"]],
+            }
+        )
+    if item.is_case:
+        return {
+            "id": item.id,
+            "type": "case",
+            "type_name": TYPE_NAMES["case"],
+            "stem": item.stem,
+            "points": sum(q["points"] for q in questions),  # type: ignore[misc]
+            "questions": questions,
+        }
+    return questions[0]
+
+
+# --- writes (run in the writer) ---------------------------------------------------------------------
+
+
+def start(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
+    """Start the current session's attempt (idempotent). Refused before the session opens."""
+    attempts = _attempts(session, candidate_id, lock=True)
+    attempt = _current(attempts, now)
+    if attempt is None:
+        raise Conflict("您已完成全部考试", code="no_attempt")
+    if attempt.started_at is None:
+        if now < attempt.session.starts_at:
+            raise Conflict("考试尚未开始，请等待开考", code="session_not_open")
+        attempt.started_at = now
+    return {"attempt_id": attempt.id, "part": attempt.session.part}
+
+
+def save_response(
+    session: Session, candidate_id: int, question_id: str, answer: object, seq: object, now: datetime
+) -> dict[str, object]:
+    """Save one answer if its sequence number is newer than the stored one; otherwise change nothing."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq <= MAX_SEQ:
+        raise InvalidInput("seq 必须是正整数", code="invalid_seq")
+    attempts = _attempts(session, candidate_id, lock=True)
+    found = None
+    for attempt in attempts:
+        entry = paper(session, attempt.form_id).questions.get(question_id)
+        if entry is not None:
+            found = (attempt, entry[0])
+            break
+    if found is None:
+        raise NotFound("没有这道题", code="unknown_question")
+    attempt, question = found
+    clock = clock_of(attempt)
+    if clock is None:
+        raise Conflict("考试尚未开始", code="attempt_not_started")
+    if attempt.submitted_at is not None:
+        raise Conflict("试卷已提交，不能再修改答案", code="attempt_closed")
+    window = clock.save_window(now)
+    if window == "closed":
+        raise Conflict("考试时间已到，答案未能保存", code="deadline_passed")
+    chosen = list(question_type(question.type).normalise(question, answer))
+    row = session.scalar(
+        select(models.Response).where(
+            models.Response.attempt_id == attempt.id, models.Response.question_id == question_id
+        )
+    )
+    applied = row is None or row.seq < seq
+    if row is None:
+        row = models.Response(
+            attempt_id=attempt.id, question_id=question_id, answer=chosen, seq=seq, saved_at=now, late=window == "late"
+        )
+        session.add(row)
+    elif applied:
+        row.answer, row.seq, row.saved_at, row.late = chosen, seq, now, window == "late"
+    return {
+        "question_id": question_id,
+        "seq": row.seq,
+        "saved_at": row.saved_at.isoformat(),
+        "remaining_seconds": clock.remaining_seconds(now),
+        "stale": not applied,
+    }
+
+
+def submit(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
+    """The candidate hands in (交卷). Repeating it returns the same receipt."""
+    attempt = _latest_started(_attempts(session, candidate_id, lock=True))
+    if attempt is None:
+        raise Conflict("考试尚未开始", code="attempt_not_started")
+    if attempt.submitted_at is None:
+        _close(session, attempt, now, SubmitReason.CANDIDATE)
+    return submission_view(attempt)
+
+
+def submission_view(attempt: models.Attempt) -> dict[str, object]:
+    assert attempt.submitted_at is not None and attempt.score is not None
+    return {
+        "attempt_id": attempt.id,
+        "state": AttemptState.SUBMITTED,
+        "receipt": attempt.receipt,
+        "submitted_at": attempt.submitted_at.isoformat(),
+        "submit_reason": attempt.submit_reason,
+        "answered": attempt.score["answered"],
+        "questions": len(attempt.score["points"]),
+    }
+
+
+def _close(session: Session, attempt: models.Attempt, now: datetime, reason: SubmitReason) -> None:
+    """Score the saved answers and close the attempt."""
+    p = paper(session, attempt.form_id)
+    saved = _answers(session, attempt.id)
+    answers = {q: tuple(r.answer) for q, r in saved.items()}
+    bp = p.form.blueprint
+    score = score_attempt(
+        p.questions.values(),
+        answers,
+        multiple_rule=bp.multiple_rule,
+        partial_points=bp.partial_points,
+        pass_mark=bp.pass_mark,
+    )
+    attempt.submitted_at = now
+    attempt.submit_reason = reason
+    attempt.receipt = receipt_code(attempt.id, answers)
+    attempt.score = {**score.as_dict(), "answered": sum(1 for a in answers.values() if a)}
+
+
+def expire_overdue(session: Session, now: datetime) -> list[int]:
+    """Submit, with the answers saved before the deadline, every attempt whose time (and grace) ran out."""
+    rows = session.scalars(
+        select(models.Attempt).where(models.Attempt.started_at.is_not(None), models.Attempt.submitted_at.is_(None))
+    ).all()
+    closed = []
+    for attempt in rows:
+        clock = clock_of(attempt)
+        if clock is not None and clock.overdue(now):
+            locked = session.scalar(select(models.Attempt).where(models.Attempt.id == attempt.id).with_for_update())
+            if locked is not None and locked.submitted_at is None:
+                _close(session, locked, now, SubmitReason.DEADLINE)
+                closed.append(attempt.id)
+    return closed

@@ -1,0 +1,97 @@
+"""Candidate sign-in: ticket + ID number, one live login per candidate, incidents for a second login.
+
+Choice: a new login ends the older one (the older page is told it was replaced) and the event is
+recorded as an incident for the proctor. The newer login wins because a candidate who moves to
+another seat after a machine failure must be able to continue; a proctor sees every such switch.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from cbt.core.candidates import normalise_id_number
+from cbt.core.errors import Unauthorized
+from cbt.db import models
+
+
+@dataclass(frozen=True)
+class LoginInfo:
+    login_id: int
+    candidate_id: int
+    token: str
+    csrf_token: str
+
+
+def login(
+    session: Session, ticket: str, id_number: str, *, now: datetime, ip: str | None, user_agent: str | None
+) -> LoginInfo:
+    """Check the ticket/ID pair; end any older live login; start a new one. Runs in the writer."""
+    candidate = session.scalar(select(models.Candidate).where(models.Candidate.ticket == ticket.strip()))
+    given = normalise_id_number(id_number).encode()
+    if candidate is None or not hmac.compare_digest(candidate.id_number.encode(), given):
+        raise Unauthorized("准考证号或身份证号不正确，请核对后重新输入", code="invalid_credentials")
+    previous = session.scalars(
+        select(models.CandidateLogin).where(
+            models.CandidateLogin.candidate_id == candidate.id, models.CandidateLogin.ended_at.is_(None)
+        )
+    ).all()
+    if previous:
+        session.execute(
+            update(models.CandidateLogin)
+            .where(models.CandidateLogin.id.in_([p.id for p in previous]))
+            .values(ended_at=now, ended_reason="replaced")
+        )
+        record_incident(
+            session,
+            candidate.id,
+            "second_login",
+            {"ip": ip, "user_agent": user_agent, "previous_ip": previous[-1].ip},
+            now=now,
+        )
+    entry = models.CandidateLogin(
+        candidate_id=candidate.id,
+        token=secrets.token_urlsafe(32),
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        ip=ip,
+        user_agent=(user_agent or "")[:300],
+    )
+    session.add(entry)
+    session.flush()
+    return LoginInfo(entry.id, candidate.id, entry.token, entry.csrf_token)
+
+
+def authenticate(session: Session, token: str | None) -> LoginInfo:
+    """The live login for a session token, or Unauthorized saying why."""
+    if not token:
+        raise Unauthorized("请先登录", code="not_logged_in")
+    entry = session.scalar(select(models.CandidateLogin).where(models.CandidateLogin.token == token))
+    if entry is None:
+        raise Unauthorized("请先登录", code="not_logged_in")
+    if entry.ended_at is not None:
+        if entry.ended_reason == "replaced":
+            raise Unauthorized(
+                "您的账号已在其他位置登录，本机已退出。如非本人操作，请立即举手联系监考员。", code="session_replaced"
+            )
+        raise Unauthorized("您已退出登录，请重新登录", code="not_logged_in")
+    return LoginInfo(entry.id, entry.candidate_id, entry.token, entry.csrf_token)
+
+
+def logout(session: Session, token: str, *, now: datetime) -> None:
+    session.execute(
+        update(models.CandidateLogin)
+        .where(models.CandidateLogin.token == token, models.CandidateLogin.ended_at.is_(None))
+        .values(ended_at=now, ended_reason="logout")
+    )
+
+
+def record_incident(
+    session: Session, candidate_id: int, kind: str, detail: dict, *, now: datetime, attempt_id: int | None = None
+) -> None:
+    session.add(models.Incident(candidate_id=candidate_id, attempt_id=attempt_id, kind=kind, detail=detail, at=now))

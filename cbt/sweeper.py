@@ -1,0 +1,35 @@
+"""Submits overdue attempts even when no browser is left to ask: a loop in every server process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from cbt.db.writer import Writer
+from cbt.services import attempts
+
+log = logging.getLogger(__name__)
+
+
+class Sweeper:
+    def __init__(self, writer: Writer, now: Callable[[], datetime], every: float = 1.0) -> None:
+        self._writer, self._now, self._every = writer, now, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="cbt-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                closed = self._writer.run(attempts.expire_overdue, self._now())
+                if closed:
+                    log.info("submitted %d overdue attempts at the deadline", len(closed))
+            except Exception:  # keep sweeping; the next round retries
+                log.exception("sweeping overdue attempts failed")

@@ -1,0 +1,130 @@
+"""The candidate JSON API (/api/v1/candidate/...): stable, used by the exam page, kiosks and scripts.
+
+Handlers only translate: parse and check the input, call one service, answer JSON. Errors are JSON
+``{"error": code, "message": 中文}`` (see errors.py); the OpenAPI description is at /api/openapi.json.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, session
+
+from cbt.core.errors import CbtError, InvalidInput
+from cbt.services import attempts, candidates
+from cbt.web.auth import SESSION_KEY, candidate_required, current_login
+from cbt.web.context import db, now, write
+from cbt.web.openapi import OPENAPI
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+SAVE_BODY_LIMIT = 4 * 1024  # one answer is a few bytes; anything near this is not an answer
+
+
+class BadJson(CbtError):
+    code = "bad_json"
+    status = 400
+
+
+class TooManyAttempts(CbtError):
+    code = "too_many_attempts"
+    status = 429
+
+
+def json_body(limit: int | None = None) -> dict[str, Any]:
+    if limit is not None:
+        request.max_content_length = limit
+    if not request.is_json:
+        raise BadJson("请求内容必须是 JSON（Content-Type: application/json）")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadJson("请求内容不是有效的 JSON 对象")
+    return data
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify(OPENAPI)
+
+
+@bp.post("/v1/candidate/login")
+def login():  # type: ignore[no-untyped-def]
+    data = json_body(limit=4096)
+    ticket, id_number = data.get("ticket"), data.get("id_number")
+    if not isinstance(ticket, str) or not isinstance(id_number, str) or not ticket.strip() or not id_number.strip():
+        raise InvalidInput("请输入准考证号和身份证号", code="missing_credentials")
+    limiter = current_app.extensions["cbt.login_limiter"]
+    keys = (f"ticket:{ticket.strip()}", f"ip:{request.remote_addr}")
+    if limiter.blocked(*keys):
+        raise TooManyAttempts("登录失败次数过多，请 5 分钟后再试，或举手联系监考员")
+    try:
+        info = write(
+            candidates.login, ticket, id_number, now=now(), ip=request.remote_addr, user_agent=request.user_agent.string
+        )
+    except CbtError as exc:
+        if exc.code == "invalid_credentials":
+            limiter.fail(*keys)
+        raise
+    limiter.clear(keys[0])
+    session.clear()
+    session[SESSION_KEY] = info.token
+    session.permanent = True
+    return jsonify(
+        {"candidate": attempts.status(db(), info.candidate_id, now())["candidate"], "csrf_token": info.csrf_token}
+    )
+
+
+@bp.post("/v1/candidate/logout")
+@candidate_required
+def logout():  # type: ignore[no-untyped-def]
+    write(candidates.logout, current_login().token, now=now())
+    session.clear()
+    return jsonify({"status": "logged_out"})
+
+
+@bp.get("/v1/candidate/status")
+@candidate_required
+def status():  # type: ignore[no-untyped-def]
+    return jsonify(
+        {**attempts.status(db(), current_login().candidate_id, now()), "csrf_token": current_login().csrf_token}
+    )
+
+
+@bp.post("/v1/candidate/attempt/start")
+@candidate_required
+def start():  # type: ignore[no-untyped-def]
+    candidate_id = current_login().candidate_id
+    write(attempts.start, candidate_id, now())
+    return jsonify(attempts.attempt_view(db(), candidate_id, now()))
+
+
+@bp.get("/v1/candidate/attempt")
+@candidate_required
+def attempt():  # type: ignore[no-untyped-def]
+    candidate_id = current_login().candidate_id
+    view = attempts.attempt_view(db(), candidate_id, now())
+    if view["overdue"]:  # time ran out and the sweeper has not come round yet: submit now
+        write(attempts.expire_overdue, now())
+        view = attempts.attempt_view(db(), candidate_id, now())
+    return jsonify(view)
+
+
+@bp.put("/v1/candidate/attempt/responses/<question_id>")
+@candidate_required
+def save(question_id: str):  # type: ignore[no-untyped-def]
+    data = json_body(limit=SAVE_BODY_LIMIT)
+    result = write(
+        attempts.save_response, current_login().candidate_id, question_id, data.get("answer"), data.get("seq"), now()
+    )
+    return jsonify(result)
+
+
+@bp.post("/v1/candidate/attempt/submit")
+@candidate_required
+def submit():  # type: ignore[no-untyped-def]
+    return jsonify(write(attempts.submit, current_login().candidate_id, now()))
+
+
+def register(app: Any) -> None:
+    app.register_blueprint(bp)
+    app.permanent_session_lifetime = timedelta(hours=12)

@@ -1,0 +1,37 @@
+"""Candidate pages: the login page and the exam page (a shell driven by static/js/exam.js)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, session, url_for
+
+from cbt.db import models
+from cbt.web.auth import SESSION_KEY, candidate_required, current_login
+from cbt.web.context import db
+
+bp = Blueprint("candidate", __name__)
+
+
+@bp.get("/")
+def login_page():  # type: ignore[no-untyped-def]
+    if session.get(SESSION_KEY):
+        return redirect(url_for("candidate.exam_page"))
+    return render_template("candidate/login.html")
+
+
+@bp.get("/exam")
+def exam_page():  # type: ignore[no-untyped-def]
+    if not session.get(SESSION_KEY):
+        return redirect(url_for("candidate.login_page"))
+    return render_template("candidate/exam.html")
+
+
+@bp.get("/exam/photo")
+@candidate_required
+def photo():  # type: ignore[no-untyped-def]
+    candidate = db().get(models.Candidate, current_login().candidate_id)
+    if candidate is None or candidate.photo is None:
+        return Response(status=404)
+    response = Response(candidate.photo, mimetype=candidate.photo_type or "image/jpeg")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,46 @@
+"""Per-request access to the app's database session, writer and clock (set up by create_app)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import current_app, g
+from sqlalchemy.orm import Session
+
+from cbt.db.writer import Writer
+
+T = TypeVar("T")
+
+
+def db() -> Session:
+    """The request's read session, opened on first use and closed at teardown."""
+    if "db" not in g:
+        g.db = current_app.extensions["cbt.sessions"]()
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
+
+
+def writer() -> Writer:
+    return current_app.extensions["cbt.writer"]
+
+
+def now() -> datetime:
+    """The server's time: the app's injected clock (tests replace it; production reads cbt.clock)."""
+    return current_app.extensions["cbt.clock"]()
+
+
+def write(job: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a write use case in the group-commit writer; returns once it is durable.
+
+    The request's read session is then ended, so what it reads next includes this write.
+    """
+    result = writer().run(job, *args, **kwargs)
+    if "db" in g:
+        g.db.rollback()
+    return result
