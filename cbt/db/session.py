@@ -9,12 +9,16 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, **kwargs: object) -> Engine:
+def make_engine(url: str, *, read_only: bool = False, **kwargs: object) -> Engine:
+    """An engine for ``url``. On SQLite, transactions take the write lock when they begin
+    (BEGIN IMMEDIATE), so two writers queue instead of failing on a lock upgrade; ``read_only``
+    engines (the request's read sessions) begin deferred and never block the writer."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

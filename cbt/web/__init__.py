@@ -42,9 +42,10 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
         SESSION_COOKIE_NAME="cbt_session",
         CBT=config,
     )
-    engine = make_engine(config.database_url)
+    engine = make_engine(config.database_url, read_only=True)
+    write_engine = make_engine(config.database_url)
     sessions = make_session_factory(engine)
-    writer = Writer(sessions)
+    writer = Writer(make_session_factory(write_engine))
     app.extensions.update(
         {
             "cbt.engine": engine,

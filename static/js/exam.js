@@ -171,6 +171,10 @@
   function showExam(view) {
     state.attempt = view;
     state.timeUp = false;
+    state.index = 0;
+    state.active = 0;
+    state.numbers = {};
+    state.warned = {};
     state.pending = loadLocal("pending");
     state.seq = loadLocal("seq");
     state.flags = loadLocal("flags");
@@ -250,14 +254,17 @@
     const box = document.createElement("fieldset");
     box.className = "question" + (sub === state.active ? " active" : "");
     box.dataset.qid = q.id;
-    const legend = document.createElement("legend");
-    legend.innerHTML = "<span class=\"qno\">" + state.numbers[q.id] + ".</span> <span class=\"qtype\">[" + q.type_name +
+    const head = document.createElement("div"); // not a <legend>: long stems wrap badly inside the border
+    head.className = "q-head";
+    head.id = "qh-" + q.id;
+    head.innerHTML = "<span class=\"qno\">" + state.numbers[q.id] + ".</span> <span class=\"qtype\">[" + q.type_name +
       "，" + q.points + "分]</span> ";
     const stem = document.createElement("div");
     stem.className = "stem";
     stem.innerHTML = q.stem;
-    legend.appendChild(stem);
-    box.appendChild(legend);
+    head.appendChild(stem);
+    box.setAttribute("aria-labelledby", head.id);
+    box.appendChild(head);
     const chosen = state.answers[q.id] || [];
     q.options.forEach((option, i) => {
       const label = document.createElement("label");

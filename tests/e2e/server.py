@@ -1,0 +1,86 @@
+"""A real gunicorn server for end-to-end tests, started the way production starts it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from cbt.config import PROJECT_ROOT
+from tests.support.postgres import free_port
+
+BIN = Path(sys.executable).parent
+
+
+class Server:
+    def __init__(self, root: Path) -> None:
+        self.env = {
+            **os.environ,
+            "CBT_INSTANCE_PATH": str(root / "instance"),
+            "CBT_DATABASE_URL": f"sqlite:///{root / 'e2e.db'}",
+            "CBT_SECRET_KEY": "e2e-secret",
+        }
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(root / "gunicorn.log", "ab")  # noqa: SIM115 (kept open while the server runs)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "cbt", *args],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout
+
+    def demo(self, candidates: int = 3, minutes: float = 90) -> dict:
+        return json.loads(self.cli("demo", "--json", "--candidates", str(candidates), "--minutes", str(minutes)))
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--threads",
+                "16",
+                "wsgi:app",
+            ],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=self.log,
+            start_new_session=True,  # its own process group: kill -9 reaches master and worker
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not come up; see gunicorn.log")
+
+    def kill9(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=15)
+            self.process = None
+        self.log.close()

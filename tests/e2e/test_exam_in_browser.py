@@ -1,0 +1,168 @@
+"""End to end in real Chromium against a real gunicorn server: the candidate's whole way through."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def api(page, server, path="/api/v1/candidate/attempt"):
+    response = page.request.get(server.url + path)
+    assert response.ok, response.text()
+    return response.json()
+
+
+def questions(view):
+    return [q for item in view["items"] for q in item.get("questions", [item])]
+
+
+def login(page, server, account):
+    page.goto(server.url)
+    page.fill("#ticket", account["ticket"])
+    page.fill("#id_number", account["id_number"])
+    page.click("#login-button")
+    page.wait_for_url("**/exam")
+
+
+def open_question(page, qid):
+    page.click(f'#card button[data-qid="{qid}"]')
+    expect(page.locator(f'#item fieldset[data-qid="{qid}"]')).to_be_visible()
+
+
+def answer(page, question, picks=(0,)):
+    for n in picks:
+        page.check(f'#item input[name="q-{question["id"]}"][value="{question["options"][n]["id"]}"]')
+
+
+def saved(page):
+    expect(page.locator("#save-state")).to_have_text("已保存", timeout=15000)
+
+
+def test_a_candidate_takes_theory_then_skill(context, server):
+    account = server.demo(candidates=3)["candidates"][0]  # level 3: single, multiple and judge
+    page = context.new_page()
+    page.goto(server.url)
+    page.fill("#ticket", account["ticket"])
+    page.fill("#id_number", "110101199001011234")
+    page.click("#login-button")
+    expect(page.locator("#login-error")).to_contain_text("准考证号或身份证号不正确")
+    login(page, server, account)
+
+    expect(page.locator("#f-name")).to_have_text(account["name"])
+    expect(page.locator("#f-part")).to_have_text("理论知识")
+    expect(page.locator("#start-button")).to_be_enabled()
+    page.click("#start-button")
+    expect(page.locator("#exam")).to_be_visible()
+    expect(page.locator("#countdown")).to_have_text(re.compile(r"01:(29|30):\d\d"))
+
+    view = api(page, server)
+    by_type = {}
+    for q in questions(view):
+        by_type.setdefault(q["type"], q)
+    assert set(by_type) == {"single", "multiple", "judge"}
+    open_question(page, by_type["single"]["id"])
+    page.keyboard.press("b")  # keyboard: B picks the second option
+    open_question(page, by_type["multiple"]["id"])
+    answer(page, by_type["multiple"], (0, 2))
+    open_question(page, by_type["judge"]["id"])
+    answer(page, by_type["judge"], (1,))
+    page.click("#flag")
+    saved(page)
+    expect(page.locator(f'#card button[data-qid="{by_type["judge"]["id"]}"]')).to_have_class(re.compile("flagged"))
+
+    page.reload()  # mid-exam reload: the server's state comes back
+    expect(page.locator("#exam")).to_be_visible()
+    open_question(page, by_type["multiple"]["id"])
+    multiple = by_type["multiple"]
+    expect(page.locator(f'input[value="{multiple["options"][0]["id"]}"]')).to_be_checked()
+    expect(page.locator(f'input[value="{multiple["options"][2]["id"]}"]')).to_be_checked()
+    expect(page.locator(f'input[value="{multiple["options"][1]["id"]}"]')).not_to_be_checked()
+
+    context.set_offline(True)  # the network drops; keep answering
+    offline = [q for q in questions(view) if q["id"] not in {x["id"] for x in by_type.values()}][:3]
+    for q in offline:
+        open_question(page, q["id"])
+        answer(page, q)
+    expect(page.locator("#save-state")).to_contain_text("网络中断，答案已暂存本机")
+    context.set_offline(False)
+    saved(page)
+    stored = api(page, server)["responses"]
+    assert stored[by_type["single"]["id"]]["answer"] == [by_type["single"]["options"][1]["id"]]
+    assert stored[multiple["id"]]["answer"] == sorted([multiple["options"][0]["id"], multiple["options"][2]["id"]])
+    assert stored[by_type["judge"]["id"]]["answer"] == [by_type["judge"]["options"][1]["id"]]
+    for q in offline:
+        assert stored[q["id"]]["answer"] == [q["options"][0]["id"]]
+
+    page.click("#submit-button")
+    expect(page.locator("#dialog-body")).to_contain_text("未答题")
+    expect(page.locator("#dialog-body")).to_contain_text("已标记题")
+    page.click("#dialog-ok")
+    expect(page.locator("#done")).to_be_visible()
+    expect(page.locator("#done-reason")).to_have_text("您已成功交卷。")
+    expect(page.locator("#r-answered")).to_have_text("6 题")
+    receipt = page.inner_text("#r-receipt")
+    status = api(page, server, "/api/v1/candidate/status")
+    assert status["sessions"][0]["receipt"] == receipt
+
+    page.click("#next-session")  # then the skill session, the same way
+    expect(page.locator("#f-part")).to_have_text("技能考核")
+    page.click("#start-button")
+    expect(page.locator("#item .scenario")).to_be_visible()
+    skill = api(page, server)
+    case = skill["items"][0]
+    assert page.locator("#item .sub-questions fieldset").count() == len(case["questions"])
+    answer(page, case["questions"][0], (3,))
+    saved(page)
+    page.click("#submit-button")
+    page.click("#dialog-ok")
+    expect(page.locator("#done")).to_be_visible()
+    expect(page.locator("#next-session")).to_be_hidden()
+    assert api(page, server, "/api/v1/candidate/status")["current"] is None
+
+
+def test_a_short_practice_session_runs_out(context, server):
+    account = server.demo(candidates=1, minutes=0.25)["candidates"][0]  # 15 seconds
+    page = context.new_page()
+    login(page, server, account)
+    page.click("#start-button")
+    first = questions(api(page, server))[0]
+    answer(page, first)
+    saved(page)
+    expect(page.locator("#done-reason")).to_have_text("考试时间到，已自动交卷。", timeout=40000)
+    view = api(page, server)
+    assert view["state"] == "submitted" and view["submit_reason"] == "deadline"
+    assert view["responses"][first["id"]]["answer"] == [first["options"][0]["id"]]
+
+
+def test_kill_9_mid_exam_loses_nothing(context, server):
+    account = server.demo(candidates=2)["candidates"][1]
+    page = context.new_page()
+    login(page, server, account)
+    page.click("#start-button")
+    qs = questions(api(page, server))
+    for q in qs[:5]:
+        open_question(page, q["id"])
+        answer(page, q, (1,))
+    saved(page)
+    acknowledged = api(page, server)["responses"]
+    assert len(acknowledged) == 5
+
+    server.kill9()  # the server dies hard; the candidate keeps answering
+    for q in qs[5:8]:
+        open_question(page, q["id"])
+        answer(page, q, (0,))
+    expect(page.locator("#save-state")).to_contain_text("网络中断")
+    server.start()
+    saved(page)  # the page replays what it kept locally
+    after = api(page, server)["responses"]
+    for qid, entry in acknowledged.items():
+        assert after[qid] == entry
+    for q in qs[5:8]:
+        assert after[q["id"]]["answer"] == [q["options"][0]["id"]]
+    page.reload()
+    open_question(page, qs[0]["id"])
+    expect(page.locator(f'input[value="{qs[0]["options"][1]["id"]}"]')).to_be_checked()

@@ -1,0 +1,128 @@
+"""Attempt use cases on SQLite and PostgreSQL: save/submit rules, overdue expiry, and racing a save against a submit."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from cbt.core.errors import Conflict
+from cbt.db import models
+from cbt.db.session import make_engine, make_session_factory, transaction
+from cbt.db.writer import Writer
+from cbt.services import attempts
+from tests.support.exam import plan_exam_day
+
+
+@pytest.fixture
+def day(db_url, lsa_pack):
+    return plan_exam_day(db_url, lsa_pack, candidates=3)
+
+
+@pytest.fixture
+def sessions(day):
+    engine = make_engine(day.url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def candidate_id(sessions, ticket):
+    with sessions() as s:
+        return s.scalar(select(models.Candidate.id).where(models.Candidate.ticket == ticket))
+
+
+def run(sessions, job, *args):
+    with sessions() as s, transaction(s):
+        return job(s, *args)
+
+
+def questions(view):
+    return [q for item in view["items"] for q in item.get("questions", [item])]
+
+
+def test_save_submit_and_expire(day, sessions):
+    cid = candidate_id(sessions, day.account(4).ticket)
+    now = day.clock()
+    run(sessions, attempts.start, cid, now)
+    with sessions() as s:
+        view = attempts.attempt_view(s, cid, now)
+    q = questions(view)[0]
+    run(sessions, attempts.save_response, cid, q["id"], [q["options"][0]["id"]], 1, now)
+    later = now + timedelta(minutes=90, seconds=6)
+    with pytest.raises(Conflict) as err:
+        run(sessions, attempts.save_response, cid, q["id"], [q["options"][1]["id"]], 2, later)
+    assert err.value.code == "deadline_passed"
+    assert run(sessions, attempts.expire_overdue, later) == [view["attempt_id"]]
+    assert run(sessions, attempts.expire_overdue, later) == [], "expiring twice changes nothing"
+    with sessions() as s:
+        attempt = s.get(models.Attempt, view["attempt_id"])
+        assert attempt.submit_reason == "deadline" and attempt.score["answered"] == 1
+
+
+def test_writer_acks_only_committed_work(day, sessions):
+    cid = candidate_id(sessions, day.account(3).ticket)
+    writer = Writer(sessions)
+    now = day.clock()
+    writer.run(attempts.start, cid, now)
+    with sessions() as s:
+        qs = questions(attempts.attempt_view(s, cid, now))
+    futures = [writer.submit(attempts.save_response, cid, q["id"], [q["options"][0]["id"]], 1, now) for q in qs[:40]]
+    bad = writer.submit(attempts.save_response, cid, qs[0]["id"], ["NOPE"], 2, now)
+    results = [f.result(timeout=10) for f in futures]
+    with pytest.raises(Exception, match="不属于本题"):
+        bad.result(timeout=10)
+    with sessions() as s:
+        stored = {r.question_id for r in s.scalars(select(models.Response))}
+    assert {r["question_id"] for r in results} == stored, "every acknowledged save is in the database"
+    assert writer.batches < 41, "saves were grouped into fewer commits"
+    writer.stop()
+
+
+def test_a_save_racing_a_submit_is_either_refused_or_scored(day, sessions):
+    """Two sessions at once: whatever order the database picks, no acknowledged answer is left out."""
+    cid = candidate_id(sessions, day.account(5).ticket)
+    now = day.clock()
+    run(sessions, attempts.start, cid, now)
+    with sessions() as s:
+        qs = questions(attempts.attempt_view(s, cid, now))
+    for round_ in range(8):
+        q = qs[round_]
+        barrier = threading.Barrier(2)
+        outcome: dict[str, object] = {}
+
+        def save(q=q, barrier=barrier, outcome=outcome):
+            barrier.wait()
+            try:
+                outcome["save"] = run(sessions, attempts.save_response, cid, q["id"], [q["options"][0]["id"]], 1, now)
+            except Conflict as exc:
+                outcome["save"] = exc.code
+
+        def submit(barrier=barrier, outcome=outcome):
+            barrier.wait()
+            outcome["submit"] = run(sessions, attempts.submit, cid, now)
+
+        threads = [threading.Thread(target=save), threading.Thread(target=submit)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        with sessions() as s:
+            attempt = s.get(models.Attempt, outcome["submit"]["attempt_id"])
+            scored = attempt.score["answered"]
+            stored = s.scalar(
+                select(models.Response).where(
+                    models.Response.attempt_id == attempt.id, models.Response.question_id == q["id"]
+                )
+            )
+        if isinstance(outcome["save"], dict):
+            assert stored is not None and scored >= 1, "an acknowledged save is part of the scored answers"
+        else:
+            assert outcome["save"] == "attempt_closed" and stored is None
+        # open a fresh attempt for the next round: reset this one
+        with sessions() as s, transaction(s):
+            a = s.get(models.Attempt, attempt.id)
+            a.submitted_at = a.submit_reason = a.receipt = a.score = None
+            for r in s.scalars(select(models.Response).where(models.Response.attempt_id == a.id)):
+                s.delete(r)
