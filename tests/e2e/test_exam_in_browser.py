@@ -28,6 +28,11 @@ def login(page, server, account):
     page.wait_for_url("**/exam")
 
 
+def start(page):
+    page.click("#start-button")
+    expect(page.locator("#exam")).to_be_visible()
+
+
 def open_question(page, qid):
     page.click(f'#card button[data-qid="{qid}"]')
     expect(page.locator(f'#item fieldset[data-qid="{qid}"]')).to_be_visible()
@@ -55,8 +60,7 @@ def test_a_candidate_takes_theory_then_skill(context, server):
     expect(page.locator("#f-name")).to_have_text(account["name"])
     expect(page.locator("#f-part")).to_have_text("理论知识")
     expect(page.locator("#start-button")).to_be_enabled()
-    page.click("#start-button")
-    expect(page.locator("#exam")).to_be_visible()
+    start(page)
     expect(page.locator("#countdown")).to_have_text(re.compile(r"01:(29|30):\d\d"))
 
     view = api(page, server)
@@ -110,7 +114,7 @@ def test_a_candidate_takes_theory_then_skill(context, server):
 
     page.click("#next-session")  # then the skill session, the same way
     expect(page.locator("#f-part")).to_have_text("技能考核")
-    page.click("#start-button")
+    start(page)
     expect(page.locator("#item .scenario")).to_be_visible()
     skill = api(page, server)
     case = skill["items"][0]
@@ -128,7 +132,7 @@ def test_a_short_practice_session_runs_out(context, server):
     account = server.demo(candidates=1, minutes=0.25)["candidates"][0]  # 15 seconds
     page = context.new_page()
     login(page, server, account)
-    page.click("#start-button")
+    start(page)
     first = questions(api(page, server))[0]
     answer(page, first)
     saved(page)
@@ -142,7 +146,7 @@ def test_kill_9_mid_exam_loses_nothing(context, server):
     account = server.demo(candidates=2)["candidates"][1]
     page = context.new_page()
     login(page, server, account)
-    page.click("#start-button")
+    start(page)
     qs = questions(api(page, server))
     for q in qs[:5]:
         open_question(page, q["id"])
