@@ -21,6 +21,7 @@
     receivedAt: 0,
     warned: {},
     flushing: false,
+    statusTimer: null,
     retryTimer: null,
     retryDelay: 1000,
     offline: false,
@@ -137,6 +138,9 @@
       return;
     }
     const opensAt = performance.now() + session.opens_in_seconds * 1000;
+    // A schedule change reaches the page within a minute; the jitter keeps a room from asking at once.
+    clearTimeout(state.statusTimer);
+    state.statusTimer = setTimeout(boot, 45000 + Math.random() * 30000);
     function tick() {
       const left = Math.ceil((opensAt - performance.now()) / 1000);
       if (left > 0) {
@@ -153,6 +157,7 @@
 
   $("start-button").addEventListener("click", async function () {
     this.disabled = true;
+    clearTimeout(state.statusTimer);
     try {
       const view = await api("POST", "/api/v1/candidate/attempt/start");
       showExam(view);

@@ -25,6 +25,7 @@ class Server:
             "CBT_DATABASE_URL": f"sqlite:///{root / 'e2e.db'}",
             "CBT_SECRET_KEY": "e2e-secret",
         }
+        self.db_path = root / "e2e.db"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(root / "gunicorn.log", "ab")  # noqa: SIM115 (kept open while the server runs)

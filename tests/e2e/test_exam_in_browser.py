@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -160,8 +163,11 @@ def test_kill_9_mid_exam_loses_nothing(context, server):
         open_question(page, q["id"])
         answer(page, q, (0,))
     expect(page.locator("#save-state")).to_contain_text("网络中断")
+    page.close()  # and even closes the tab before the server is back
     server.start()
-    saved(page)  # the page replays what it kept locally
+    page = context.new_page()
+    page.goto(server.url + "/exam")
+    saved(page)  # the reopened page replays what the browser kept
     after = api(page, server)["responses"]
     for qid, entry in acknowledged.items():
         assert after[qid] == entry
@@ -170,3 +176,43 @@ def test_kill_9_mid_exam_loses_nothing(context, server):
     page.reload()
     open_question(page, qs[0]["id"])
     expect(page.locator(f'input[value="{qs[0]["options"][1]["id"]}"]')).to_be_checked()
+
+
+def test_the_server_submits_when_the_browser_is_gone(context, server):
+    account = server.demo(candidates=1, minutes=0.1)["candidates"][0]  # 6 seconds
+    page = context.new_page()
+    login(page, server, account)
+    start(page)
+    first = questions(api(page, server))[0]
+    answer(page, first)
+    saved(page)
+    page.close()  # nobody asks again: the server's own sweeper must submit
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with sqlite3.connect(server.db_path) as db:
+            row = db.execute(
+                "SELECT a.submit_reason, a.score FROM attempts a JOIN candidates c ON c.id = a.candidate_id "
+                "WHERE c.ticket = ? AND a.started_at IS NOT NULL",
+                (account["ticket"],),
+            ).fetchone()
+        if row and row[0]:
+            break
+        time.sleep(0.5)
+    assert row[0] == "deadline"
+    assert json.loads(row[1])["answered"] == 1
+
+
+def test_a_wrong_client_clock_changes_nothing(browser, server):
+    """The page counts down from the server's remaining time; the machine's own clock is never used."""
+    context = browser.new_context(locale="zh-CN")
+    context.add_init_script("(() => { const real = Date.now; Date.now = () => real() + 3 * 86400000; })()")
+    page = context.new_page()
+    account = server.demo(candidates=1)["candidates"][0]
+    login(page, server, account)
+    start(page)
+    expect(page.locator("#countdown")).to_have_text(re.compile(r"\d\d:\d\d:\d\d"))
+    remaining = api(page, server)["remaining_seconds"]
+    shown = page.inner_text("#countdown")
+    h, m, s = map(int, shown.split(":"))
+    assert abs(h * 3600 + m * 60 + s - remaining) <= 2
+    context.close()
