@@ -21,6 +21,7 @@ class SubmitReason(StrEnum):
     CANDIDATE = "candidate"  # the candidate pressed 交卷
     DEADLINE = "deadline"  # time ran out; the server submitted the saved answers
     PROCTOR = "proctor"  # forced by a proctor
+    TERMINATED = "terminated"  # ended for misconduct (违纪终止), confirmed by a second proctor
 
 
 STATE_NAMES = {

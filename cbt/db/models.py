@@ -163,6 +163,7 @@ class ExamSession(Base):
     part: Mapped[str] = mapped_column(String(16))
     starts_at: Mapped[datetime] = mapped_column()
     duration_seconds: Mapped[int] = mapped_column(Integer)
+    requires_admission: Mapped[bool] = mapped_column(default=True)
 
     batch: Mapped[Batch] = relationship(back_populates="sessions")
 
@@ -192,6 +193,8 @@ class Candidate(Base):
     seat: Mapped[str] = mapped_column(String(16))
     photo: Mapped[bytes | None] = mapped_column(LargeBinary)
     photo_type: Mapped[str | None] = mapped_column(String(32))
+    online: Mapped[bool] = mapped_column(default=False)
+    last_seen_at: Mapped[datetime | None] = mapped_column()
 
     batch: Mapped[Batch] = relationship()
     room: Mapped[Room] = relationship()
@@ -210,14 +213,18 @@ class Attempt(Base):
     order: Mapped[list]  # [{"id": item id, "questions": [{"id", "options": [...]}]}]: this candidate's order
     duration_seconds: Mapped[int] = mapped_column(Integer)
     extension_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    admitted_at: Mapped[datetime | None] = mapped_column()
+    admitted_by: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime | None] = mapped_column()
     submitted_at: Mapped[datetime | None] = mapped_column()
     submit_reason: Mapped[str | None] = mapped_column(String(16))
+    close_note: Mapped[str | None] = mapped_column(Text)
     receipt: Mapped[str | None] = mapped_column(String(16))
     score: Mapped[dict | None]
 
     candidate: Mapped[Candidate] = relationship()
     session: Mapped[ExamSession] = relationship()
+    pauses: Mapped[list[Pause]] = relationship(order_by="Pause.start", lazy="selectin")
 
 
 class Response(Base):
@@ -252,13 +259,114 @@ class CandidateLogin(Base):
 
 
 class Incident(Base):
-    """Something a proctor should know about (考场记录 evidence): never an automatic punishment."""
+    """Something a proctor should know about (考场记录 evidence): never an automatic punishment.
+
+    ``kind`` is what happened (a page signal such as tab_hidden, second_login, or proctor_record for a
+    note written by a proctor); ``category`` is the room record's category (身份核验, 考生违纪, ...).
+    """
 
     __tablename__ = "incidents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), index=True)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"), index=True)
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"))
     kind: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict]
     at: Mapped[datetime] = mapped_column()
+
+
+class Pause(Base):
+    """A stretch of time during which an attempt's clock stood still (暂停)."""
+
+    __tablename__ = "pauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    start: Mapped[datetime] = mapped_column()
+    end: Mapped[datetime | None] = mapped_column()
+    by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Staff(Base):
+    """Exam staff: proctors (监考员), supervisors (督导员), examiners (考评员), administrators (考务管理员)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class RoomStaff(Base):
+    """A proctor assigned to a room, and whether their dashboard is open now (for the staffing rule)."""
+
+    __tablename__ = "room_staff"
+    __table_args__ = (UniqueConstraint("room_id", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    online: Mapped[bool] = mapped_column(default=False)
+    last_seen_at: Mapped[datetime | None] = mapped_column()
+
+    staff: Mapped[Staff] = relationship()
+
+
+class Message(Base):
+    """A proctor's message to one candidate, or to the whole room when candidate_id is None."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), index=True)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"))
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column()
+    sent_by: Mapped[str] = mapped_column(String(64))
+
+
+class MessageAck(Base):
+    __tablename__ = "message_acks"
+    __table_args__ = (UniqueConstraint("message_id", "candidate_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    acked_at: Mapped[datetime] = mapped_column()
+
+
+class Termination(Base):
+    """A request to end an attempt for misconduct (违纪终止); it takes effect when a second proctor confirms."""
+
+    __tablename__ = "terminations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column()
+    confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+
+
+class RoomRecord(Base):
+    """The signed room record (考场记录) of one session: read-only once signed."""
+
+    __tablename__ = "room_records"
+    __table_args__ = (UniqueConstraint("room_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_sessions.id"))
+    signatures: Mapped[list]
+    content: Mapped[dict]
+    signed_at: Mapped[datetime] = mapped_column()

@@ -21,7 +21,7 @@ from cbt.core.blueprint import PART_NAMES
 from cbt.core.errors import Conflict, InvalidInput, NotFound
 from cbt.core.items import LEVEL_NAMES, TYPE_NAMES, Item, Question, question_type
 from cbt.core.scoring import score_attempt
-from cbt.core.timing import Clock
+from cbt.core.timing import Clock, Pause
 from cbt.db import models
 from cbt.services.papers import load_form
 
@@ -64,6 +64,7 @@ def clock_of(attempt: models.Attempt) -> Clock | None:
         attempt.started_at,
         timedelta(seconds=attempt.duration_seconds),
         timedelta(seconds=attempt.extension_seconds),
+        tuple(Pause(p.start, p.end) for p in attempt.pauses),
     )
 
 
@@ -236,6 +237,8 @@ def start(session: Session, candidate_id: int, now: datetime) -> dict[str, objec
     if attempt.started_at is None:
         if now < attempt.session.starts_at:
             raise Conflict("考试尚未开始，请等待开考", code="session_not_open")
+        if attempt.session.requires_admission and attempt.admitted_at is None:
+            raise Conflict("请等待监考员核验身份、允许入场后再开始考试", code="not_admitted")
         attempt.started_at = now
     return {"attempt_id": attempt.id, "part": attempt.session.part}
 
@@ -261,6 +264,8 @@ def save_response(
         raise Conflict("考试尚未开始", code="attempt_not_started")
     if attempt.submitted_at is not None:
         raise Conflict("试卷已提交，不能再修改答案", code="attempt_closed")
+    if clock.is_paused(now):
+        raise Conflict("考试已暂停，请等待监考员恢复", code="attempt_paused")
     window = clock.save_window(now)
     if window == "closed":
         raise Conflict("考试时间已到，答案未能保存", code="deadline_passed")

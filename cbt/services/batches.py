@@ -50,6 +50,7 @@ class BatchPlan:
     candidates: list[CandidateSpec]
     duration_seconds: int | None = None  # practice only; certification uses the blueprint
     show_scores: bool = False
+    requires_admission: bool | None = None  # default: certification batches need a proctor's admission
     seed: str = field(default="")
 
 
@@ -92,7 +93,10 @@ def _plan(session: Session, plan: BatchPlan, now: datetime, actor: str) -> int:
             raise InvalidInput("认定考试每部分时长不得少于 90 分钟", code="duration_too_short")
         if duration <= 0:
             raise InvalidInput("考试时长必须大于 0", code="bad_duration")
-        exam_session = models.ExamSession(batch_id=batch.id, part=part, starts_at=starts_at, duration_seconds=duration)
+        admission = plan.mode == "certification" if plan.requires_admission is None else plan.requires_admission
+        exam_session = models.ExamSession(
+            batch_id=batch.id, part=part, starts_at=starts_at, duration_seconds=duration, requires_admission=admission
+        )
         session.add(exam_session)
         sessions[part] = exam_session
         for level in levels:
@@ -198,7 +202,7 @@ GIVEN = [
 ROOM_SIZE = 30
 
 
-def demo_plan(pack: str, candidates: int, minutes: float, now: datetime) -> BatchPlan:
+def demo_plan(pack: str, candidates: int, minutes: float, now: datetime, *, admission: bool = False) -> BatchPlan:
     """A fresh demo batch: both sessions open now; levels 3, 4, 5 in turn; 30 candidates a room."""
     stamp = now.strftime("%y%m%d%H%M%S")
     rooms = {f"R{r + 1:02d}": f"第{r + 1:02d}考场" for r in range(max(1, math.ceil(candidates / ROOM_SIZE)))}
@@ -229,6 +233,7 @@ def demo_plan(pack: str, candidates: int, minutes: float, now: datetime) -> Batc
         candidates=specs,
         duration_seconds=None if certification else max(1, round(minutes * 60)),
         show_scores=not certification,
+        requires_admission=admission,
     )
 
 

@@ -1,0 +1,783 @@
+"""What proctors do in their room, and what they see.
+
+Every action checks the actor's right to act in the room (:func:`cbt.services.staff.check_room`),
+runs in the writer (one savepoint each), is audited with who, when, what, before/after and a reason
+where it changes time or ends an attempt, and returns :class:`Effects`: what the realtime layer must
+push once the commit is done (tiles to refresh, a room event, messages to candidates).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cbt.core.attempt import AttemptState, SubmitReason
+from cbt.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cbt.db import models
+from cbt.services import audit
+from cbt.services.attempts import _close, clock_of, paper, state_of
+from cbt.services.staff import StaffInfo, check_room
+
+CATEGORIES = ("身份核验", "考生违纪", "设备故障", "网络故障", "其他")
+PROCTOR_RATIO = 15  # 国家职业技能标准 1.9.3: 监考人员与考生配比 1:15 ...
+MIN_PROCTORS = 2  # ... 且每个考场不少于 2 名监考人员
+MAX_EXTENSION_MINUTES = 120
+MAX_TEXT = 500
+
+
+@dataclass
+class Effects:
+    """What to push after the commit."""
+
+    room_id: int = 0
+    dirty: set[int] = field(default_factory=set)  # candidate ids whose tiles changed
+    events: list[dict] = field(default_factory=list)  # entries for the room's live event list
+    pushes: list[tuple[int, str, dict]] = field(default_factory=list)  # (candidate id, event, payload)
+    result: dict = field(default_factory=dict)
+
+    def event(
+        self, kind: str, text: str, at: datetime, candidate: models.Candidate | None = None, by: str = ""
+    ) -> None:
+        self.events.append(
+            {
+                "kind": kind,
+                "text": text,
+                "at": at.isoformat(),
+                "candidate_id": candidate.id if candidate else None,
+                "seat": candidate.seat if candidate else None,
+                "name": candidate.name if candidate else None,
+                "by": by,
+            }
+        )
+
+
+def _log(
+    session: Session,
+    fx: Effects,
+    kind: str,
+    text: str,
+    now: datetime,
+    staff: StaffInfo,
+    candidate: models.Candidate | None = None,
+) -> None:
+    """A proctor action goes into the room's event list, both live and stored (the record's evidence)."""
+    session.add(
+        models.Incident(
+            room_id=fx.room_id,
+            candidate_id=candidate.id if candidate else None,
+            kind=f"action:{kind}",
+            text=text,
+            recorded_by=staff.actor,
+            detail={},
+            at=now,
+        )
+    )
+    fx.event(kind, text, now, candidate, staff.name)
+
+
+def _text(value: object, what: str, *, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidInput(f"请填写{what}", code="reason_required" if what == "原因" else "text_required")
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"{what}不能超过 {MAX_TEXT} 字", code="text_too_long")
+    return value.strip()
+
+
+def _candidates(session: Session, room_id: int, candidate_id: int | None) -> list[models.Candidate]:
+    query = select(models.Candidate).where(models.Candidate.room_id == room_id).order_by(models.Candidate.seat)
+    if candidate_id is not None:
+        query = query.where(models.Candidate.id == candidate_id)
+    found = list(session.scalars(query))
+    if candidate_id is not None and not found:
+        raise NotFound("该考生不在本考场", code="candidate_not_in_room")
+    return found
+
+
+def _current_attempt(session: Session, candidate: models.Candidate, now: datetime) -> models.Attempt | None:
+    rows = session.scalars(
+        select(models.Attempt)
+        .join(models.ExamSession)
+        .where(models.Attempt.candidate_id == candidate.id)
+        .with_for_update(of=models.Attempt)
+    ).all()
+    rows = sorted(rows, key=lambda a: (a.session.starts_at, a.session.part != "theory"))
+    for attempt in rows:
+        if attempt.submitted_at is None:
+            return attempt
+    return None
+
+
+def _remaining_payload(attempt: models.Attempt, now: datetime) -> dict:
+    clock = clock_of(attempt)
+    state = state_of(attempt, now)
+    return {
+        "attempt_id": attempt.id,
+        "state": state,
+        "remaining_seconds": clock.remaining_seconds(now) if clock else None,
+    }
+
+
+# --- actions ------------------------------------------------------------------------------------------
+
+
+def admit(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, now: datetime) -> Effects:
+    """Admit one candidate after checking identity (核验身份), or, with no candidate, the whole room."""
+    check_room(session, staff, room_id, act=True)
+    fx = Effects(room_id)
+    for candidate in _candidates(session, room_id, candidate_id):
+        attempt = _current_attempt(session, candidate, now)
+        if attempt is None or attempt.admitted_at is not None:
+            continue
+        attempt.admitted_at, attempt.admitted_by = now, staff.actor
+        audit.record(session, at=now, actor=staff.actor, action="attempt.admit", subject=f"attempt:{attempt.id}")
+        fx.dirty.add(candidate.id)
+        fx.pushes.append((candidate.id, "admitted", {"part": attempt.session.part}))
+        _log(session, fx, "admit", "已核验身份，允许入场", now, staff, candidate)
+    return fx
+
+
+def start_room(session: Session, staff: StaffInfo, room_id: int, now: datetime) -> Effects:
+    """统一开考: admit and start every logged-in candidate of the room whose session is open."""
+    check_room(session, staff, room_id, act=True)
+    fx = Effects(room_id)
+    for candidate in _candidates(session, room_id, None):
+        live = session.scalar(
+            select(models.CandidateLogin.id).where(
+                models.CandidateLogin.candidate_id == candidate.id, models.CandidateLogin.ended_at.is_(None)
+            )
+        )
+        attempt = _current_attempt(session, candidate, now)
+        if not live or attempt is None or attempt.started_at is not None or now < attempt.session.starts_at:
+            continue
+        attempt.admitted_at = attempt.admitted_at or now
+        attempt.admitted_by = attempt.admitted_by or staff.actor
+        attempt.started_at = now
+        fx.dirty.add(candidate.id)
+        fx.pushes.append((candidate.id, "started", {"part": attempt.session.part}))
+    audit.record(
+        session,
+        at=now,
+        actor=staff.actor,
+        action="room.start",
+        subject=f"room:{room_id}",
+        detail={"started": sorted(fx.dirty)},
+    )
+    _log(session, fx, "start", f"统一开考（{len(fx.dirty)} 人）", now, staff, None)
+    fx.result = {"started": len(fx.dirty)}
+    return fx
+
+
+def pause(
+    session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, reason: object, now: datetime
+) -> Effects:
+    reason = _text(reason, "原因")
+    check_room(session, staff, room_id, act=True)
+    fx = Effects(room_id)
+    for candidate in _candidates(session, room_id, candidate_id):
+        attempt = _current_attempt(session, candidate, now)
+        if attempt is None or state_of(attempt, now) is not AttemptState.IN_PROGRESS:
+            continue
+        session.add(models.Pause(attempt_id=attempt.id, start=now, by=staff.actor, reason=reason))
+        session.flush()
+        session.refresh(attempt)
+        audit.record(
+            session, at=now, actor=staff.actor, action="attempt.pause", subject=f"attempt:{attempt.id}", reason=reason
+        )
+        fx.dirty.add(candidate.id)
+        fx.pushes.append((candidate.id, "paused", {"reason": reason, **_remaining_payload(attempt, now)}))
+        _log(session, fx, "pause", f"暂停考试：{reason}", now, staff, candidate)
+    if candidate_id is not None and not fx.dirty:
+        raise Conflict("该考生当前不在答题中，无法暂停", code="not_in_progress")
+    return fx
+
+
+def resume(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, now: datetime) -> Effects:
+    check_room(session, staff, room_id, act=True)
+    fx = Effects(room_id)
+    for candidate in _candidates(session, room_id, candidate_id):
+        attempt = _current_attempt(session, candidate, now)
+        if attempt is None:
+            continue
+        open_pauses = [p for p in attempt.pauses if p.end is None]
+        if not open_pauses:
+            continue
+        for p in open_pauses:
+            p.end = now
+        session.flush()
+        paused_for = sum((now - p.start).total_seconds() for p in open_pauses)
+        audit.record(
+            session,
+            at=now,
+            actor=staff.actor,
+            action="attempt.resume",
+            subject=f"attempt:{attempt.id}",
+            detail={"paused_seconds": round(paused_for, 1)},
+        )
+        fx.dirty.add(candidate.id)
+        fx.pushes.append((candidate.id, "resumed", _remaining_payload(attempt, now)))
+        _log(session, fx, "resume", "恢复考试", now, staff, candidate)
+    if candidate_id is not None and not fx.dirty:
+        raise Conflict("该考生没有处于暂停状态", code="not_paused")
+    return fx
+
+
+def extend(
+    session: Session,
+    staff: StaffInfo,
+    room_id: int,
+    candidate_id: int | None,
+    minutes: object,
+    reason: object,
+    now: datetime,
+) -> Effects:
+    """Give extra time (延长时间) to one candidate or the whole room, with a reason."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes <= MAX_EXTENSION_MINUTES:
+        raise InvalidInput(f"延长时间必须是 1 到 {MAX_EXTENSION_MINUTES} 分钟", code="bad_minutes")
+    reason = _text(reason, "原因")
+    check_room(session, staff, room_id, act=True)
+    fx = Effects(room_id)
+    for candidate in _candidates(session, room_id, candidate_id):
+        attempt = _current_attempt(session, candidate, now)
+        if attempt is None:
+            continue
+        before = attempt.extension_seconds
+        attempt.extension_seconds = before + minutes * 60
+        audit.record(
+            session,
+            at=now,
+            actor=staff.actor,
+            action="attempt.extend",
+            subject=f"attempt:{attempt.id}",
+            detail={"before_seconds": before, "after_seconds": attempt.extension_seconds},
+            reason=reason,
+        )
+        fx.dirty.add(candidate.id)
+        fx.pushes.append((candidate.id, "time", _remaining_payload(attempt, now)))
+        _log(session, fx, "extend", f"延长 {minutes} 分钟：{reason}", now, staff, candidate)
+    if candidate_id is not None and not fx.dirty:
+        raise Conflict("该考生没有进行中的考试", code="no_attempt")
+    return fx
+
+
+def force_submit(
+    session: Session, staff: StaffInfo, room_id: int, candidate_id: int, reason: object, now: datetime
+) -> Effects:
+    reason = _text(reason, "原因")
+    check_room(session, staff, room_id, act=True)
+    (candidate,) = _candidates(session, room_id, candidate_id)
+    attempt = _current_attempt(session, candidate, now)
+    if attempt is None or attempt.started_at is None:
+        raise Conflict("该考生没有进行中的考试", code="no_attempt")
+    _close(session, attempt, now, SubmitReason.PROCTOR)
+    attempt.close_note = reason
+    audit.record(
+        session,
+        at=now,
+        actor=staff.actor,
+        action="attempt.force_submit",
+        subject=f"attempt:{attempt.id}",
+        reason=reason,
+    )
+    fx = Effects(room_id, {candidate.id})
+    fx.pushes.append((candidate.id, "submitted", {"reason": "proctor", "message": f"监考员已为您交卷：{reason}"}))
+    _log(session, fx, "force_submit", f"强制交卷：{reason}", now, staff, candidate)
+    return fx
+
+
+def request_termination(
+    session: Session, staff: StaffInfo, room_id: int, candidate_id: int, reason: object, now: datetime
+) -> Effects:
+    """违纪终止, step one: a proctor asks, with a reason; a second proctor must confirm."""
+    reason = _text(reason, "原因")
+    check_room(session, staff, room_id, act=True)
+    (candidate,) = _candidates(session, room_id, candidate_id)
+    attempt = _current_attempt(session, candidate, now)
+    if attempt is None or attempt.started_at is None:
+        raise Conflict("该考生没有进行中的考试", code="no_attempt")
+    request = models.Termination(attempt_id=attempt.id, reason=reason, requested_by=staff.actor, requested_at=now)
+    session.add(request)
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor=staff.actor,
+        action="attempt.terminate_request",
+        subject=f"attempt:{attempt.id}",
+        reason=reason,
+    )
+    fx = Effects(room_id, {candidate.id}, result={"termination_id": request.id})
+    _log(session, fx, "terminate_request", f"申请违纪终止（待第二名监考员确认）：{reason}", now, staff, candidate)
+    return fx
+
+
+def confirm_termination(
+    session: Session, staff: StaffInfo, room_id: int, termination_id: int, now: datetime
+) -> Effects:
+    check_room(session, staff, room_id, act=True)
+    request = session.get(models.Termination, termination_id)
+    if request is None or request.confirmed_at is not None:
+        raise NotFound("没有待确认的终止申请", code="termination_not_found")
+    attempt = session.get(models.Attempt, request.attempt_id)
+    assert attempt is not None
+    candidate = session.get(models.Candidate, attempt.candidate_id)
+    assert candidate is not None
+    if candidate.room_id != room_id:
+        raise NotFound("没有待确认的终止申请", code="termination_not_found")
+    if request.requested_by == staff.actor:
+        raise Forbidden("违纪终止须由另一名监考员确认", code="second_proctor_required")
+    request.confirmed_by, request.confirmed_at = staff.actor, now
+    if attempt.submitted_at is None:
+        _close(session, attempt, now, SubmitReason.TERMINATED)
+        attempt.close_note = request.reason
+    audit.record(
+        session,
+        at=now,
+        actor=staff.actor,
+        action="attempt.terminate",
+        subject=f"attempt:{attempt.id}",
+        detail={"requested_by": request.requested_by},
+        reason=request.reason,
+    )
+    fx = Effects(room_id, {candidate.id})
+    fx.pushes.append(
+        (candidate.id, "submitted", {"reason": "terminated", "message": f"考试已被终止：{request.reason}"})
+    )
+    _log(session, fx, "terminate", f"违纪终止：{request.reason}", now, staff, candidate)
+    return fx
+
+
+def message(
+    session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, text: object, now: datetime
+) -> Effects:
+    text = _text(text, "消息内容")
+    check_room(session, staff, room_id, act=True)
+    targets = _candidates(session, room_id, candidate_id)
+    row = models.Message(room_id=room_id, candidate_id=candidate_id, text=text, sent_at=now, sent_by=staff.actor)
+    session.add(row)
+    session.flush()
+    fx = Effects(room_id, result={"message_id": row.id})
+    payload = {"id": row.id, "text": text, "at": now.isoformat(), "broadcast": candidate_id is None}
+    fx.pushes += [(c.id, "message", payload) for c in targets]
+    label = ("广播：" if candidate_id is None else "消息：") + text
+    _log(session, fx, "message", label, now, staff, targets[0] if candidate_id else None)
+    return fx
+
+
+def acknowledge(session: Session, candidate_id: int, message_id: object, now: datetime) -> Effects:
+    """The candidate confirms they read a message (called from the candidate's socket)."""
+    if isinstance(message_id, bool) or not isinstance(message_id, int):
+        raise InvalidInput("消息编号无效", code="bad_message_id")
+    candidate = session.get(models.Candidate, candidate_id)
+    msg = session.get(models.Message, message_id)
+    if (
+        candidate is None
+        or msg is None
+        or msg.room_id != candidate.room_id
+        or msg.candidate_id not in (None, candidate_id)
+    ):
+        raise NotFound("消息不存在", code="message_not_found")
+    exists = session.scalar(
+        select(models.MessageAck.id).where(
+            models.MessageAck.message_id == message_id, models.MessageAck.candidate_id == candidate_id
+        )
+    )
+    fx = Effects(candidate.room_id, {candidate_id})
+    if not exists:
+        session.add(models.MessageAck(message_id=message_id, candidate_id=candidate_id, acked_at=now))
+        fx.event("ack", f"已确认消息：{msg.text[:20]}", now, candidate)
+    return fx
+
+
+def move_seat(
+    session: Session, staff: StaffInfo, room_id: int, candidate_id: int, seat: object, reason: object, now: datetime
+) -> Effects:
+    """换机: the candidate continues the same attempt on another seat or device; the old login ends."""
+    seat = _text(seat, "座位号")
+    reason = _text(reason, "原因")
+    check_room(session, staff, room_id, act=True)
+    (candidate,) = _candidates(session, room_id, candidate_id)
+    before = candidate.seat
+    candidate.seat = seat[:16]
+    for login in session.scalars(
+        select(models.CandidateLogin).where(
+            models.CandidateLogin.candidate_id == candidate.id, models.CandidateLogin.ended_at.is_(None)
+        )
+    ):
+        login.ended_at, login.ended_reason = now, "moved"
+    session.add(
+        models.Incident(
+            room_id=room_id,
+            candidate_id=candidate.id,
+            kind="seat_change",
+            category="设备故障",
+            text=f"换机：{before} → {candidate.seat}。{reason}",
+            recorded_by=staff.actor,
+            detail={"before": before, "after": candidate.seat},
+            at=now,
+        )
+    )
+    audit.record(
+        session,
+        at=now,
+        actor=staff.actor,
+        action="candidate.move",
+        subject=f"candidate:{candidate.id}",
+        detail={"before": before, "after": candidate.seat},
+        reason=reason,
+    )
+    fx = Effects(room_id, {candidate.id})
+    fx.pushes.append((candidate.id, "moved", {"message": f"请到 {candidate.seat} 号座位重新登录，继续作答。"}))
+    _log(session, fx, "move", f"换机 {before} → {candidate.seat}：{reason}", now, staff, candidate)
+    return fx
+
+
+def record_incident(
+    session: Session,
+    staff: StaffInfo,
+    room_id: int,
+    candidate_id: int | None,
+    category: object,
+    text: object,
+    exam_session_id: int,
+    now: datetime,
+) -> Effects:
+    """考场记录: a proctor's written note in one of the standard categories."""
+    if category not in CATEGORIES:
+        raise InvalidInput(f"类别必须是 {'、'.join(CATEGORIES)} 之一", code="bad_category")
+    text = _text(text, "记录内容")
+    check_room(session, staff, room_id, act=True)
+    _ensure_unsigned(session, room_id, exam_session_id)
+    candidate = _candidates(session, room_id, candidate_id)[0] if candidate_id is not None else None
+    session.add(
+        models.Incident(
+            room_id=room_id,
+            candidate_id=candidate.id if candidate else None,
+            kind="proctor_record",
+            category=str(category),
+            text=text,
+            recorded_by=staff.actor,
+            detail={"session_id": exam_session_id},
+            at=now,
+        )
+    )
+    audit.record(
+        session,
+        at=now,
+        actor=staff.actor,
+        action="room.incident",
+        subject=f"room:{room_id}",
+        detail={"category": category, "text": text},
+    )
+    fx = Effects(room_id, {candidate.id} if candidate else set())
+    fx.event("record", f"[{category}] {text}", now, candidate, staff.name)
+    return fx
+
+
+def candidate_signal(session: Session, candidate_id: int, kind: str, detail: dict, now: datetime) -> Effects:
+    """A signal from the candidate's page (tab hidden, fullscreen exit, copy...): evidence, never a penalty."""
+    candidate = session.get(models.Candidate, candidate_id)
+    if candidate is None:
+        raise NotFound("考生不存在", code="candidate_not_found")
+    attempt = _current_attempt(session, candidate, now)
+    session.add(
+        models.Incident(
+            room_id=candidate.room_id,
+            candidate_id=candidate_id,
+            attempt_id=attempt.id if attempt else None,
+            kind=kind,
+            detail=detail,
+            at=now,
+        )
+    )
+    fx = Effects(candidate.room_id, {candidate_id})
+    fx.event(kind, SIGNAL_TEXT.get(kind, kind) + _duration_text(detail), now, candidate)
+    return fx
+
+
+SIGNAL_TEXT = {
+    "tab_hidden": "切换离开考试页面",
+    "window_blur": "考试窗口失去焦点",
+    "fullscreen_exit": "退出全屏",
+    "copy": "尝试复制",
+    "paste": "尝试粘贴",
+    "contextmenu": "尝试打开右键菜单",
+    "disconnected": "连接中断",
+    "reconnected": "连接恢复",
+    "second_login": "在另一位置登录",
+}
+
+
+BADGE_KINDS = [k for k in SIGNAL_TEXT if k != "reconnected"] + ["proctor_record", "seat_change"]
+
+
+def _duration_text(detail: dict) -> str:
+    seconds = detail.get("seconds")
+    return f"（{seconds:.0f} 秒）" if isinstance(seconds, (int, float)) else ""
+
+
+def set_presence(session: Session, candidate_id: int, online: bool, now: datetime) -> Effects:
+    candidate = session.get(models.Candidate, candidate_id)
+    if candidate is None:
+        return Effects()
+    fx = Effects(candidate.room_id, {candidate_id})
+    was = candidate.online
+    candidate.online, candidate.last_seen_at = online, now
+    attempt = _current_attempt(session, candidate, now)
+    if was != online and attempt is not None and attempt.started_at is not None:
+        kind = "reconnected" if online else "disconnected"
+        session.add(
+            models.Incident(
+                room_id=candidate.room_id,
+                candidate_id=candidate_id,
+                attempt_id=attempt.id,
+                kind=kind,
+                detail={},
+                at=now,
+            )
+        )
+        fx.event(kind, SIGNAL_TEXT[kind], now, candidate)
+    return fx
+
+
+def set_staff_presence(session: Session, staff: StaffInfo, room_id: int, online: bool, now: datetime) -> Effects:
+    row = session.scalar(
+        select(models.RoomStaff).where(models.RoomStaff.room_id == room_id, models.RoomStaff.staff_id == staff.id)
+    )
+    if row is not None:
+        row.online, row.last_seen_at = online, now
+    return Effects(room_id)
+
+
+def sign_record(session: Session, staff: StaffInfo, room_id: int, exam_session_id: int, now: datetime) -> Effects:
+    """Sign the room record of a session. Once signed it is read-only; other proctors add their signature."""
+    room = check_room(session, staff, room_id, act=True)
+    if staff.role != "proctor":
+        raise Forbidden("考场记录由本考场监考员签字", code="proctors_sign")
+    record = session.scalar(
+        select(models.RoomRecord).where(
+            models.RoomRecord.room_id == room_id, models.RoomRecord.session_id == exam_session_id
+        )
+    )
+    signature = {"staff": staff.actor, "name": staff.name, "at": now.isoformat()}
+    if record is None:
+        view = room_view(session, staff, room_id, exam_session_id, now)
+        record = models.RoomRecord(
+            room_id=room.id,
+            session_id=exam_session_id,
+            signatures=[signature],
+            content={
+                "summary": view["summary"],
+                "tiles": view["tiles"],
+                "events": view["events"],
+                "staffing": view["staffing"],
+            },
+            signed_at=now,
+        )
+        session.add(record)
+    elif all(s["staff"] != staff.actor for s in record.signatures):
+        record.signatures = [*record.signatures, signature]
+    audit.record(
+        session, at=now, actor=staff.actor, action="room.sign", subject=f"room:{room_id}/session:{exam_session_id}"
+    )
+    fx = Effects(room_id)
+    _log(session, fx, "sign", f"{staff.name} 签署考场记录", now, staff, None)
+    return fx
+
+
+def _ensure_unsigned(session: Session, room_id: int, exam_session_id: int) -> None:
+    signed = session.scalar(
+        select(models.RoomRecord.id).where(
+            models.RoomRecord.room_id == room_id, models.RoomRecord.session_id == exam_session_id
+        )
+    )
+    if signed:
+        raise Conflict("考场记录已签字，不能再修改", code="record_signed")
+
+
+# --- the dashboard (read) ---------------------------------------------------------------------------
+
+TILE_STATES = {
+    "absent": "未登录",
+    "waiting": "已登录待入场",
+    "admitted": "已入场待开考",
+    "in_progress": "答题中",
+    "paused": "已暂停",
+    "submitted": "已交卷",
+    "offline": "离线",
+}
+
+
+def room_sessions(session: Session, room: models.Room) -> list[models.ExamSession]:
+    return list(
+        session.scalars(
+            select(models.ExamSession)
+            .where(models.ExamSession.batch_id == room.batch_id)
+            .order_by(models.ExamSession.starts_at)
+        )
+    )
+
+
+def room_view(
+    session: Session,
+    staff: StaffInfo,
+    room_id: int,
+    exam_session_id: int | None,
+    now: datetime,
+    candidate_ids: set[int] | None = None,
+) -> dict:
+    """Tiles, summary, staffing and recent events of a room for one session (default: the latest open one)."""
+    room = check_room(session, staff, room_id, act=False)
+    sessions = room_sessions(session, room)
+    current = next((s for s in sessions if s.id == exam_session_id), None)
+    if current is None:
+        opened = [s for s in sessions if s.starts_at <= now]
+        current = (opened or sessions)[-1]
+    candidates = _candidates(session, room_id, None)
+    if candidate_ids is not None:
+        candidates = [c for c in candidates if c.id in candidate_ids]
+    ids = [c.id for c in candidates]
+    attempts = {
+        a.candidate_id: a
+        for a in session.scalars(
+            select(models.Attempt).where(models.Attempt.session_id == current.id, models.Attempt.candidate_id.in_(ids))
+        )
+    }
+    live = set(
+        session.scalars(
+            select(models.CandidateLogin.candidate_id).where(
+                models.CandidateLogin.candidate_id.in_(ids), models.CandidateLogin.ended_at.is_(None)
+            )
+        )
+    )
+    answered = (
+        dict(
+            session.execute(
+                select(models.Response.attempt_id, func.count())
+                .where(models.Response.attempt_id.in_([a.id for a in attempts.values()]), models.Response.answer != [])
+                .group_by(models.Response.attempt_id)
+            ).all()
+        )
+        if attempts
+        else {}
+    )
+    incidents = dict(
+        session.execute(
+            select(models.Incident.candidate_id, func.count())
+            .where(models.Incident.candidate_id.in_(ids), models.Incident.kind.in_(BADGE_KINDS))
+            .group_by(models.Incident.candidate_id)
+        ).all()
+    )
+    tiles = [_tile(c, attempts.get(c.id), c.id in live, answered, incidents, now, session) for c in candidates]
+    view: dict = {"tiles": tiles, "session": {"id": current.id, "part": current.part}, "server_time": now.isoformat()}
+    if candidate_ids is not None:
+        return view
+    counts = {k: 0 for k in TILE_STATES}
+    for t in tiles:
+        counts[t["state"]] += 1
+    assigned = session.scalars(select(models.RoomStaff).where(models.RoomStaff.room_id == room_id)).all()
+    required = max(MIN_PROCTORS, math.ceil(len(candidates) / PROCTOR_RATIO))
+    present = sum(1 for a in assigned if a.online)
+    terminations = session.execute(
+        select(
+            models.Termination.id,
+            models.Termination.attempt_id,
+            models.Termination.reason,
+            models.Termination.requested_by,
+        )
+        .join(models.Attempt, models.Attempt.id == models.Termination.attempt_id)
+        .join(models.Candidate, models.Candidate.id == models.Attempt.candidate_id)
+        .where(models.Candidate.room_id == room_id, models.Termination.confirmed_at.is_(None))
+    ).all()
+    record = session.scalar(
+        select(models.RoomRecord).where(
+            models.RoomRecord.room_id == room_id, models.RoomRecord.session_id == current.id
+        )
+    )
+    view.update(
+        room={"id": room.id, "code": room.code, "name": room.name},
+        sessions=[{"id": s.id, "part": s.part, "starts_at": s.starts_at.isoformat()} for s in sessions],
+        summary={"total": len(candidates), **counts, "incidents": sum(incidents.values())},
+        staffing={
+            "assigned": [{"name": a.staff.name, "online": a.online} for a in assigned],
+            "present": present,
+            "required": required,
+            "ok": present >= required,
+        },
+        pending_terminations=[
+            {"id": t.id, "attempt_id": t.attempt_id, "reason": t.reason, "requested_by": t.requested_by}
+            for t in terminations
+        ],
+        record={"signed": record is not None, "signatures": record.signatures if record else []},
+        events=room_events(session, room_id, now),
+    )
+    return view
+
+
+def _tile(c, attempt, logged_in, answered, incidents, now, session) -> dict:  # type: ignore[no-untyped-def]
+    total = len(paper(session, attempt.form_id).questions) if attempt else 0
+    if attempt is not None and attempt.submitted_at is not None:
+        state = "submitted"
+    elif attempt is not None and attempt.started_at is not None:
+        state = (
+            "offline"
+            if not c.online
+            else ("paused" if state_of(attempt, now) is AttemptState.PAUSED else "in_progress")
+        )
+    elif logged_in:
+        state = "admitted" if attempt is not None and attempt.admitted_at else "waiting"
+    else:
+        state = "absent"
+    clock = clock_of(attempt) if attempt else None
+    return {
+        "candidate_id": c.id,
+        "seat": c.seat,
+        "name": c.name,
+        "ticket": c.ticket,
+        "level": c.level,
+        "state": state,
+        "state_name": TILE_STATES[state],
+        "answered": answered.get(attempt.id, 0) if attempt else 0,
+        "total": total,
+        "remaining_seconds": clock.remaining_seconds(now) if clock and state != "submitted" else None,
+        "last_seen": c.last_seen_at.isoformat() if c.last_seen_at else None,
+        "incidents": incidents.get(c.id, 0),
+        "admitted": bool(attempt and attempt.admitted_at),
+    }
+
+
+def room_events(session: Session, room_id: int, now: datetime, limit: int = 100) -> list[dict]:
+    rows = session.execute(
+        select(models.Incident, models.Candidate)
+        .outerjoin(models.Candidate, models.Candidate.id == models.Incident.candidate_id)
+        .where(models.Incident.room_id == room_id)
+        .order_by(models.Incident.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "kind": i.kind,
+            "text": (
+                f"[{i.category}] {i.text}" if i.category else SIGNAL_TEXT.get(i.kind, i.kind) + _duration_text(i.detail)
+            ),
+            "at": i.at.isoformat(),
+            "candidate_id": i.candidate_id,
+            "seat": c.seat if c else None,
+            "name": c.name if c else None,
+            "by": i.recorded_by or "",
+        }
+        for i, c in rows
+    ]
+
+
+def _event_text(incident: models.Incident) -> str:
+    if incident.category:
+        return f"[{incident.category}] {incident.text}"
+    if incident.text:
+        return incident.text
+    return SIGNAL_TEXT.get(incident.kind, incident.kind) + _duration_text(incident.detail)
