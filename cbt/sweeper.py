@@ -14,8 +14,14 @@ log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    def __init__(self, writer: Writer, now: Callable[[], datetime], every: float = 1.0) -> None:
-        self._writer, self._now, self._every = writer, now, every
+    def __init__(
+        self,
+        writer: Writer,
+        now: Callable[[], datetime],
+        every: float = 1.0,
+        on_closed: Callable[[list[int]], None] | None = None,
+    ) -> None:
+        self._writer, self._now, self._every, self._on_closed = writer, now, every, on_closed
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="cbt-sweeper", daemon=True)
 
@@ -31,5 +37,7 @@ class Sweeper:
                 closed = self._writer.run(attempts.expire_overdue, self._now())
                 if closed:
                     log.info("submitted %d overdue attempts at the deadline", len(closed))
+                    if self._on_closed:
+                        self._on_closed(closed)
             except Exception:  # keep sweeping; the next round retries
                 log.exception("sweeping overdue attempts failed")

@@ -24,8 +24,14 @@ from cbt.db import models
 class LoginInfo:
     login_id: int
     candidate_id: int
+    room_id: int
     token: str
     csrf_token: str
+
+
+def _info(session: Session, entry: models.CandidateLogin) -> LoginInfo:
+    room_id = session.scalar(select(models.Candidate.room_id).where(models.Candidate.id == entry.candidate_id))
+    return LoginInfo(entry.id, entry.candidate_id, room_id or 0, entry.token, entry.csrf_token)
 
 
 def login(
@@ -47,12 +53,14 @@ def login(
             .where(models.CandidateLogin.id.in_([p.id for p in previous]))
             .values(ended_at=now, ended_reason="replaced")
         )
-        record_incident(
-            session,
-            candidate.id,
-            "second_login",
-            {"ip": ip, "user_agent": user_agent, "previous_ip": previous[-1].ip},
-            now=now,
+        session.add(
+            models.Incident(
+                room_id=candidate.room_id,
+                candidate_id=candidate.id,
+                kind="second_login",
+                detail={"ip": ip, "user_agent": (user_agent or "")[:200], "previous_ip": previous[-1].ip},
+                at=now,
+            )
         )
     entry = models.CandidateLogin(
         candidate_id=candidate.id,
@@ -64,7 +72,7 @@ def login(
     )
     session.add(entry)
     session.flush()
-    return LoginInfo(entry.id, candidate.id, entry.token, entry.csrf_token)
+    return LoginInfo(entry.id, candidate.id, candidate.room_id, entry.token, entry.csrf_token)
 
 
 def authenticate(session: Session, token: str | None) -> LoginInfo:
@@ -79,8 +87,18 @@ def authenticate(session: Session, token: str | None) -> LoginInfo:
             raise Unauthorized(
                 "您的账号已在其他位置登录，本机已退出。如非本人操作，请立即举手联系监考员。", code="session_replaced"
             )
+        if entry.ended_reason == "moved":
+            raise Unauthorized("监考员已为您换机，请到新座位重新登录", code="session_moved")
         raise Unauthorized("您已退出登录，请重新登录", code="not_logged_in")
-    return LoginInfo(entry.id, entry.candidate_id, entry.token, entry.csrf_token)
+    return _info(session, entry)
+
+
+def authenticate_id(session: Session, login_id: object) -> LoginInfo:
+    """The live login with this id (for a socket whose signed token names it)."""
+    entry = session.get(models.CandidateLogin, login_id) if isinstance(login_id, int) else None
+    if entry is None or entry.ended_at is not None:
+        raise Unauthorized("登录已失效，请重新登录", code="not_logged_in")
+    return _info(session, entry)
 
 
 def logout(session: Session, token: str, *, now: datetime) -> None:
@@ -89,9 +107,3 @@ def logout(session: Session, token: str, *, now: datetime) -> None:
         .where(models.CandidateLogin.token == token, models.CandidateLogin.ended_at.is_(None))
         .values(ended_at=now, ended_reason="logout")
     )
-
-
-def record_incident(
-    session: Session, candidate_id: int, kind: str, detail: dict, *, now: datetime, attempt_id: int | None = None
-) -> None:
-    session.add(models.Incident(candidate_id=candidate_id, attempt_id=attempt_id, kind=kind, detail=detail, at=now))

@@ -11,8 +11,9 @@ from cbt import clock, i18n
 from cbt.config import PROJECT_ROOT, Config
 from cbt.db.session import make_engine, make_session_factory
 from cbt.db.writer import Writer
+from cbt.realtime import init_realtime
 from cbt.sweeper import Sweeper
-from cbt.web import api, candidate
+from cbt.web import api, candidate, proctor
 from cbt.web.context import close_db
 from cbt.web.errors import register_error_handlers
 from cbt.web.ratelimit import FailureLimiter
@@ -60,6 +61,9 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
     register_error_handlers(app)
     api.register(app)
     app.register_blueprint(candidate.bp)
+    app.register_blueprint(proctor.pages)
+    app.register_blueprint(proctor.api)
+    realtime = init_realtime(app, writer, now, config.message_queue)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
@@ -75,7 +79,7 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
         return response
 
     if config.background:
-        sweeper = Sweeper(writer, now)
+        sweeper = Sweeper(writer, now, on_closed=realtime.attempts_closed)
         sweeper.start()
         app.extensions["cbt.sweeper"] = sweeper
     return app

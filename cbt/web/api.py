@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request, session
 from cbt.core.errors import CbtError, InvalidInput
 from cbt.services import attempts, candidates
 from cbt.web.auth import SESSION_KEY, candidate_required, current_login
-from cbt.web.context import db, now, write
+from cbt.web.context import db, now, touch, write
 from cbt.web.openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -66,6 +66,7 @@ def login():  # type: ignore[no-untyped-def]
             limiter.fail(*keys)
         raise
     limiter.clear(keys[0])
+    touch(info.room_id, info.candidate_id)
     session.clear()
     session[SESSION_KEY] = info.token
     session.permanent = True
@@ -93,9 +94,10 @@ def status():  # type: ignore[no-untyped-def]
 @bp.post("/v1/candidate/attempt/start")
 @candidate_required
 def start():  # type: ignore[no-untyped-def]
-    candidate_id = current_login().candidate_id
-    write(attempts.start, candidate_id, now())
-    return jsonify(attempts.attempt_view(db(), candidate_id, now()))
+    login = current_login()
+    write(attempts.start, login.candidate_id, now())
+    touch(login.room_id, login.candidate_id)
+    return jsonify(attempts.attempt_view(db(), login.candidate_id, now()))
 
 
 @bp.get("/v1/candidate/attempt")
@@ -113,16 +115,19 @@ def attempt():  # type: ignore[no-untyped-def]
 @candidate_required
 def save(question_id: str):  # type: ignore[no-untyped-def]
     data = json_body(limit=SAVE_BODY_LIMIT)
-    result = write(
-        attempts.save_response, current_login().candidate_id, question_id, data.get("answer"), data.get("seq"), now()
-    )
+    login = current_login()
+    result = write(attempts.save_response, login.candidate_id, question_id, data.get("answer"), data.get("seq"), now())
+    touch(login.room_id, login.candidate_id)
     return jsonify(result)
 
 
 @bp.post("/v1/candidate/attempt/submit")
 @candidate_required
 def submit():  # type: ignore[no-untyped-def]
-    return jsonify(write(attempts.submit, current_login().candidate_id, now()))
+    login = current_login()
+    result = write(attempts.submit, login.candidate_id, now())
+    touch(login.room_id, login.candidate_id)
+    return jsonify(result)
 
 
 def register(app: Any) -> None:

@@ -44,3 +44,15 @@ def write(job: Any, *args: Any, **kwargs: Any) -> Any:
     if "db" in g:
         g.db.rollback()
     return result
+
+
+def publish(fx: Any) -> None:
+    """Push a committed change's effects to the sockets that care (see cbt.realtime)."""
+    current_app.extensions["cbt.realtime"].publish(fx)
+
+
+def touch(room_id: int, candidate_id: int) -> None:
+    """A candidate's tile changed (an answer saved, a start, a submission): refresh it, coalesced."""
+    from cbt.services.proctoring import Effects
+
+    publish(Effects(room_id, {candidate_id}))

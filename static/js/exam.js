@@ -26,6 +26,8 @@
     retryDelay: 1000,
     offline: false,
     timeUp: false,
+    paused: false,
+    socket: null,
   };
 
   // ---------------------------------------------------------------- API
@@ -103,6 +105,7 @@
       const status = await api("GET", "/api/v1/candidate/status");
       sessionStorage.setItem("cbt:csrf", status.csrf_token);
       state.status = status;
+      connectSocket(status.socket_token);
       const c = status.candidate;
       $("who").textContent = c.name + "  " + c.ticket;
       const current = status.sessions.find((s) => s.part === status.current);
@@ -197,6 +200,7 @@
     for (const [qid, local] of Object.entries(state.pending)) state.answers[qid] = local.answer; // newer, not yet acked
     persist();
     resync(view.remaining_seconds);
+    setPaused(view.state === "paused", "");
     show("exam");
     banner("");
     renderCard();
@@ -420,6 +424,7 @@
 
   function remainingNow() {
     if (state.remaining === null) return null;
+    if (state.paused) return state.remaining; // the server's clock stands still while paused
     return Math.max(0, state.remaining - (performance.now() - state.receivedAt) / 1000);
   }
 
@@ -559,6 +564,88 @@
   setFont(Number(localStorage.getItem("cbt:font")) || 18);
   $("font-up").addEventListener("click", () => setFont((Number(localStorage.getItem("cbt:font")) || 18) + 2));
   $("font-down").addEventListener("click", () => setFont((Number(localStorage.getItem("cbt:font")) || 18) - 2));
+
+  // ---------------------------------------------------------------- live channel (Socket.IO)
+  function connectSocket(token) {
+    if (state.socket || typeof io === "undefined") return;
+    const socket = io("/exam", { auth: (cb) => cb({ token: token }), transports: ["websocket", "polling"] });
+    state.socket = socket;
+    socket.on("admitted", () => { if (!$("identity").hidden) boot(); });
+    socket.on("started", () => { if (!$("identity").hidden) loadAttempt(); });
+    socket.on("time", (data) => {
+      resync(data.remaining_seconds);
+      state.warned = {};
+      banner("监考员已调整您的考试时间，请以页面显示的剩余时间为准。");
+      if (state.timeUp && data.remaining_seconds > 0) { state.timeUp = false; cover(""); }
+    });
+    socket.on("paused", (data) => { resync(data.remaining_seconds); setPaused(true, data.reason); });
+    socket.on("resumed", (data) => { resync(data.remaining_seconds); setPaused(false, ""); });
+    socket.on("message", showMessage);
+    socket.on("submitted", (data) => { cover(""); banner(data.message || ""); loadAttempt().catch(() => {}); });
+    socket.on("moved", (data) => cover(data.message, true));
+    socket.on("connect_error", () => {});
+  }
+
+  function pausedText(reason) {
+    return "考试已暂停" + (reason ? "：" + reason : "") + "。计时已停止，请等待监考员恢复考试。";
+  }
+
+  function setPaused(paused, reason) {
+    if (paused && !state.paused) { state.pauseReason = reason; cover(pausedText(reason)); }
+    if (!paused && state.paused) cover("");
+    state.paused = paused;
+    if (!paused) state.receivedAt = performance.now();
+  }
+
+  function showMessage(msg) {
+    const el = $("cover");
+    el.innerHTML = "";
+    const box = document.createElement("div");
+    box.className = "message-box";
+    const title = document.createElement("h2");
+    title.textContent = msg.broadcast ? "监考员广播" : "监考员消息";
+    const text = document.createElement("p");
+    text.textContent = msg.text;
+    const ok = document.createElement("button");
+    ok.type = "button";
+    ok.className = "primary";
+    ok.id = "message-ack";
+    ok.textContent = "我已知晓";
+    ok.addEventListener("click", () => {
+      state.socket.emit("ack", { message_id: msg.id });
+      el.hidden = true;
+      if (state.paused) cover(pausedText(state.pauseReason));
+    });
+    box.append(title, text, ok);
+    el.appendChild(box);
+    el.hidden = false;
+    ok.focus();
+  }
+
+  // ---------------------------------------------------------------- signals for the proctor
+  // Evidence for a person to look at, never a penalty: the server records them as incidents.
+  function signal(kind, seconds) {
+    if (!state.socket || $("exam").hidden || !state.attempt || state.attempt.state === "submitted") return;
+    state.socket.emit("signal", seconds === undefined ? { kind: kind } : { kind: kind, seconds: seconds });
+  }
+  let hiddenAt = null, blurAt = null;
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) hiddenAt = performance.now();
+    else if (hiddenAt !== null) { signal("tab_hidden", (performance.now() - hiddenAt) / 1000); hiddenAt = null; }
+  });
+  window.addEventListener("blur", () => { blurAt = performance.now(); });
+  window.addEventListener("focus", () => {
+    if (blurAt !== null && !document.hidden) signal("window_blur", (performance.now() - blurAt) / 1000);
+    blurAt = null;
+  });
+  document.addEventListener("fullscreenchange", () => { if (!document.fullscreenElement) signal("fullscreen_exit"); });
+  for (const kind of ["copy", "paste", "contextmenu"]) {
+    document.addEventListener(kind, (event) => {
+      if ($("exam").hidden) return;
+      event.preventDefault();
+      signal(kind);
+    });
+  }
 
   boot();
 })();

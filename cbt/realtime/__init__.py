@@ -1,0 +1,116 @@
+"""Live updates over Flask-SocketIO: the candidate channel (/exam) and the proctors' dashboard (/monitor).
+
+State lives in the database; sockets only carry news of it. Connections are authenticated with a
+signed, expiring token; every incoming event is checked; everything emitted follows the commit
+that caused it (:meth:`Realtime.publish` is called with a service's Effects after the writer
+answered). Tile updates are coalesced per room and sent at most every ``COALESCE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from cbt.db.writer import Writer
+from cbt.services import proctoring
+from cbt.services.proctoring import Effects
+from cbt.services.staff import StaffInfo
+
+log = logging.getLogger(__name__)
+COALESCE_SECONDS = 0.2
+SYSTEM = StaffInfo(0, "system", "系统", "admin")  # reads dashboards on behalf of the broadcaster
+
+
+def candidate_channel(candidate_id: int) -> str:
+    return f"c{candidate_id}"
+
+
+def room_channel(room_id: int) -> str:
+    return f"r{room_id}"
+
+
+class Realtime:
+    def __init__(self, app: Flask, socketio: SocketIO, writer: Writer, now: Callable[[], datetime]) -> None:
+        self.app, self.socketio, self.writer, self.now = app, socketio, writer, now
+        self._dirty: dict[int, set[int]] = defaultdict(set)
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.connections: dict[int, int] = defaultdict(int)  # candidate id -> open sockets in this process
+
+    def publish(self, fx: Effects) -> None:
+        """Push what a committed change means: candidate events, room events, tile refreshes."""
+        for candidate_id, event, payload in fx.pushes:
+            self.socketio.emit(event, payload, to=candidate_channel(candidate_id), namespace="/exam")
+        for entry in fx.events:
+            self.socketio.emit("event", entry, to=room_channel(fx.room_id), namespace="/monitor")
+        if fx.dirty or fx.events:
+            with self._lock:
+                self._dirty[fx.room_id] |= fx.dirty
+            self._ensure_started()
+            self._wake.set()
+
+    def attempts_closed(self, attempt_ids: list[int]) -> None:
+        """The server submitted these attempts at their deadline: tell their pages and their rooms."""
+        from sqlalchemy import select
+
+        from cbt.db import models
+
+        with self.app.extensions["cbt.sessions"]() as session:
+            rows = session.execute(
+                select(models.Candidate.id, models.Candidate.room_id)
+                .join(models.Attempt, models.Attempt.candidate_id == models.Candidate.id)
+                .where(models.Attempt.id.in_(attempt_ids))
+            ).all()
+        for candidate_id, room_id in rows:
+            fx = Effects(room_id, {candidate_id})
+            fx.pushes.append((candidate_id, "submitted", {"reason": "deadline", "message": "考试时间到，已自动交卷。"}))
+            self.publish(fx)
+
+    def _ensure_started(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name="cbt-tiles", daemon=True)
+                    self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self.socketio.sleep(COALESCE_SECONDS)  # let more changes of the same moment join this round
+            with self._lock:
+                dirty, self._dirty = self._dirty, defaultdict(set)
+            for room_id, candidates in dirty.items():
+                try:
+                    self._send_tiles(room_id, candidates)
+                except Exception:
+                    log.exception("sending tiles for room %s failed", room_id)
+
+    def _send_tiles(self, room_id: int, candidates: set[int]) -> None:
+        with self.app.app_context(), self.app.extensions["cbt.sessions"]() as session:
+            view = proctoring.room_view(session, SYSTEM, room_id, None, self.now())
+        tiles = [t for t in view["tiles"] if t["candidate_id"] in candidates]
+        self.socketio.emit(
+            "tiles",
+            {"tiles": tiles, "summary": view["summary"], "staffing": view["staffing"], "session": view["session"]},
+            to=room_channel(room_id),
+            namespace="/monitor",
+        )
+
+
+def init_realtime(app: Flask, writer: Writer, now: Callable[[], datetime], message_queue: str | None) -> Realtime:
+    socketio = SocketIO(app, async_mode="threading", message_queue=message_queue, cors_allowed_origins=[])
+    realtime = Realtime(app, socketio, writer, now)
+    from cbt.realtime.namespaces import ExamNamespace, MonitorNamespace
+
+    socketio.on_namespace(ExamNamespace("/exam", realtime))
+    socketio.on_namespace(MonitorNamespace("/monitor", realtime))
+    app.extensions["cbt.realtime"] = realtime
+    return realtime

@@ -1,0 +1,127 @@
+"""Socket.IO namespaces. Handlers only translate: check the token or the event, call one service, publish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask_socketio import ConnectionRefusedError, Namespace, join_room
+
+from cbt.core.errors import CbtError
+from cbt.realtime import Realtime, candidate_channel, room_channel
+from cbt.services import candidates, proctoring, staff
+from cbt.web import tokens
+
+SIGNALS = {"tab_hidden", "window_blur", "fullscreen_exit", "copy", "paste", "contextmenu"}
+DEFAULT_THRESHOLDS = {"tab_hidden": 2.0, "window_blur": 5.0}  # seconds away before it is worth a proctor's look
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def _error(exc: CbtError) -> dict[str, str]:
+    return {"error": exc.code, "message": exc.message}
+
+
+class ExamNamespace(Namespace):
+    """The candidate's channel: pushes about their own attempt; page signals and message receipts in."""
+
+    def __init__(self, namespace: str, realtime: Realtime) -> None:
+        super().__init__(namespace)
+        self.rt = realtime
+        self.who: dict[str, int] = {}  # sid -> candidate id
+
+    def on_connect(self, auth: Any = None) -> None:
+        try:
+            data = tokens.verify(_secret(), (auth or {}).get("token"), "candidate")
+            with current_app.extensions["cbt.sessions"]() as session:
+                login = candidates.authenticate_id(session, data["login"])
+        except CbtError as exc:
+            raise ConnectionRefusedError(_error(exc)) from exc
+        self.who[request.sid] = login.candidate_id  # type: ignore[attr-defined]
+        join_room(candidate_channel(login.candidate_id))
+        self.rt.connections[login.candidate_id] += 1
+        if self.rt.connections[login.candidate_id] == 1:
+            self.rt.publish(self.rt.writer.run(proctoring.set_presence, login.candidate_id, True, self.rt.now()))
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        candidate_id = self.who.pop(request.sid, None)  # type: ignore[attr-defined]
+        if candidate_id is None:
+            return
+        self.rt.connections[candidate_id] -= 1
+        if self.rt.connections[candidate_id] <= 0:
+            self.rt.connections.pop(candidate_id, None)
+            self.rt.publish(self.rt.writer.run(proctoring.set_presence, candidate_id, False, self.rt.now()))
+
+    def on_signal(self, data: Any) -> dict[str, Any]:
+        candidate_id = self.who.get(request.sid)  # type: ignore[attr-defined]
+        if candidate_id is None:
+            return {"error": "not_logged_in"}
+        if not isinstance(data, dict) or data.get("kind") not in SIGNALS:
+            return {"error": "bad_signal"}
+        kind = data["kind"]
+        seconds = data.get("seconds")
+        detail: dict[str, Any] = {}
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < 86400:
+            detail["seconds"] = round(float(seconds), 1)
+        threshold = current_app.config.get("CBT_SIGNAL_THRESHOLDS", DEFAULT_THRESHOLDS).get(kind, 0)
+        if detail.get("seconds", threshold) < threshold:
+            return {"recorded": False}
+        self.rt.publish(self.rt.writer.run(proctoring.candidate_signal, candidate_id, kind, detail, self.rt.now()))
+        return {"recorded": True}
+
+    def on_ack(self, data: Any) -> dict[str, Any]:
+        candidate_id = self.who.get(request.sid)  # type: ignore[attr-defined]
+        if candidate_id is None:
+            return {"error": "not_logged_in"}
+        try:
+            message_id = data.get("message_id") if isinstance(data, dict) else None
+            self.rt.publish(self.rt.writer.run(proctoring.acknowledge, candidate_id, message_id, self.rt.now()))
+        except CbtError as exc:
+            return _error(exc)
+        return {"acknowledged": True}
+
+
+class MonitorNamespace(Namespace):
+    """Staff dashboards: a proctor may watch only their rooms, a supervisor any room (read-only)."""
+
+    def __init__(self, namespace: str, realtime: Realtime) -> None:
+        super().__init__(namespace)
+        self.rt = realtime
+        self.who: dict[str, staff.StaffInfo] = {}
+        self.watching: dict[str, int] = {}
+
+    def on_connect(self, auth: Any = None) -> None:
+        try:
+            data = tokens.verify(_secret(), (auth or {}).get("token"), "staff")
+            with current_app.extensions["cbt.sessions"]() as session:
+                self.who[request.sid] = staff.get(session, data["sub"])  # type: ignore[attr-defined]
+        except CbtError as exc:
+            raise ConnectionRefusedError(_error(exc)) from exc
+
+    def on_watch(self, data: Any) -> dict[str, Any]:
+        member = self.who.get(request.sid)  # type: ignore[attr-defined]
+        room_id = data.get("room_id") if isinstance(data, dict) else None
+        if member is None or not isinstance(room_id, int) or isinstance(room_id, bool):
+            return {"error": "bad_request"}
+        try:
+            with current_app.extensions["cbt.sessions"]() as session:
+                view = proctoring.room_view(session, member, room_id, data.get("session_id"), self.rt.now())
+        except CbtError as exc:
+            return _error(exc)
+        join_room(room_channel(room_id))
+        self.watching[request.sid] = room_id  # type: ignore[attr-defined]
+        if member.role == "proctor":
+            self.rt.publish(self.rt.writer.run(proctoring.set_staff_presence, member, room_id, True, self.rt.now()))
+        return {"snapshot": view}
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        member = self.who.pop(request.sid, None)  # type: ignore[attr-defined]
+        room_id = self.watching.pop(request.sid, None)  # type: ignore[attr-defined]
+        if member is not None and room_id is not None and member.role == "proctor":
+            still = any(self.who.get(sid) == member and r == room_id for sid, r in self.watching.items())
+            if not still:
+                self.rt.publish(
+                    self.rt.writer.run(proctoring.set_staff_presence, member, room_id, False, self.rt.now())
+                )

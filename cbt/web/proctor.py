@@ -1,0 +1,253 @@
+"""Staff pages (sign-in, room list, live room dashboard, printable room record) and the proctor API.
+
+Every request is checked on the server: signed-in staff only; the room check (proctor: own rooms;
+supervisor: any room, read-only) is done by the service. Actions need the staff CSRF token and run
+in the writer; their effects are published after the commit.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
+
+from cbt.core.errors import CbtError, Forbidden, InvalidInput, Unauthorized
+from cbt.db import models
+from cbt.services import proctoring, staff
+from cbt.web import tokens
+from cbt.web.api import TooManyAttempts, json_body
+from cbt.web.context import db, now, publish, write
+
+pages = Blueprint("proctor", __name__)
+api = Blueprint("proctor_api", __name__, url_prefix="/api/v1/proctor")
+STAFF_KEY = "staff_id"
+CSRF_KEY = "staff_csrf"
+
+
+def current_staff() -> staff.StaffInfo:
+    if "staff" not in g:
+        staff_id = session.get(STAFF_KEY)
+        if not isinstance(staff_id, int):
+            raise Unauthorized("请先登录", code="not_logged_in")
+        g.staff = staff.get(db(), staff_id)
+    return g.staff
+
+
+def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.blueprint == "proctor" and not isinstance(session.get(STAFF_KEY), int):
+            return redirect(url_for("proctor.login_page"))
+        current_staff()
+        if request.method not in ("GET", "HEAD"):
+            sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+            if not hmac.compare_digest(sent.encode(), str(session.get(CSRF_KEY, "")).encode()):
+                raise Forbidden("页面已过期，请刷新后重试", code="csrf_failed")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+# --- pages ------------------------------------------------------------------------------------------
+
+
+@pages.route("/staff/login", methods=["GET", "POST"])
+def login_page():  # type: ignore[no-untyped-def]
+    error = None
+    if request.method == "POST":
+        sent = request.form.get("csrf_token", "")
+        if not hmac.compare_digest(sent.encode(), str(session.get(CSRF_KEY, "")).encode()):
+            error = "页面已过期，请重新输入"
+        else:
+            username, password = request.form.get("username", "").strip(), request.form.get("password", "")
+            limiter = current_app.extensions["cbt.login_limiter"]
+            keys = (f"staff:{username}", f"ip:{request.remote_addr}")
+            try:
+                if limiter.blocked(*keys):
+                    raise TooManyAttempts("登录失败次数过多，请 5 分钟后再试")
+                member = staff.sign_in(db(), username, password)
+            except CbtError as exc:
+                if exc.code == "invalid_credentials":
+                    limiter.fail(*keys)
+                error = exc.message
+            else:
+                limiter.clear(keys[0])
+                session.clear()
+                session[STAFF_KEY] = member.id
+                session[CSRF_KEY] = secrets.token_urlsafe(32)
+                return redirect(url_for("proctor.rooms_page"))
+    session.setdefault(CSRF_KEY, secrets.token_urlsafe(32))
+    return render_template("proctor/login.html", error=error, csrf_token=session[CSRF_KEY]), 401 if error else 200
+
+
+@pages.post("/staff/logout")
+@staff_required
+def logout():  # type: ignore[no-untyped-def]
+    session.clear()
+    return redirect(url_for("proctor.login_page"))
+
+
+@pages.get("/proctor")
+@staff_required
+def rooms_page():  # type: ignore[no-untyped-def]
+    member = current_staff()
+    rooms = staff.rooms_for(db(), member)
+    batches = {b.id: b for b in db().query(models.Batch).filter(models.Batch.id.in_({r.batch_id for r in rooms}))}
+    return render_template(
+        "proctor/rooms.html", staff=member, rooms=rooms, batches=batches, csrf_token=session[CSRF_KEY]
+    )
+
+
+@pages.get("/proctor/rooms/<int:room_id>")
+@staff_required
+def room_page(room_id: int):  # type: ignore[no-untyped-def]
+    member = current_staff()
+    staff.check_room(db(), member, room_id, act=False)
+    token = tokens.issue(current_app.config["SECRET_KEY"], "staff", member.id)
+    can_act = member.role in ("proctor", "admin")
+    return render_template(
+        "proctor/room.html",
+        staff=member,
+        room_id=room_id,
+        socket_token=token,
+        csrf_token=session[CSRF_KEY],
+        can_act=can_act,
+    )
+
+
+@pages.get("/proctor/rooms/<int:room_id>/record")
+@staff_required
+def record_page(room_id: int):  # type: ignore[no-untyped-def]
+    member = current_staff()
+    session_id = request.args.get("session", type=int)
+    view = proctoring.room_view(db(), member, room_id, session_id, now())
+    record = db().query(models.RoomRecord).filter_by(room_id=room_id, session_id=view["session"]["id"]).one_or_none()
+    content = record.content if record else {k: view[k] for k in ("summary", "tiles", "events", "staffing")}
+    if request.args.get("format") == "json":
+        return jsonify(
+            {
+                "room": view["room"],
+                "session": view["session"],
+                "signed": record is not None,
+                "signatures": record.signatures if record else [],
+                **content,
+            }
+        )
+    return render_template("proctor/record.html", view=view, content=content, record=record)
+
+
+# --- API ----------------------------------------------------------------------------------------------
+
+
+@api.get("/rooms/<int:room_id>")
+@staff_required
+def room_view(room_id: int):  # type: ignore[no-untyped-def]
+    return jsonify(proctoring.room_view(db(), current_staff(), room_id, request.args.get("session", type=int), now()))
+
+
+def _int(data: dict, name: str, *, required: bool = False) -> int | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{name} 必须是整数", code=f"bad_{name}")
+    return value
+
+
+def _act(action: Callable[..., proctoring.Effects], *args: Any) -> Response:
+    fx = write(action, current_staff(), *args, now())
+    publish(fx)
+    return jsonify({"status": "ok", **fx.result})
+
+
+@api.post("/rooms/<int:room_id>/admit")
+@staff_required
+def admit(room_id: int):  # type: ignore[no-untyped-def]
+    return _act(proctoring.admit, room_id, _int(json_body(), "candidate_id"))
+
+
+@api.post("/rooms/<int:room_id>/start")
+@staff_required
+def start_room(room_id: int):  # type: ignore[no-untyped-def]
+    return _act(proctoring.start_room, room_id)
+
+
+@api.post("/rooms/<int:room_id>/pause")
+@staff_required
+def pause(room_id: int):  # type: ignore[no-untyped-def]
+    data = json_body()
+    return _act(proctoring.pause, room_id, _int(data, "candidate_id"), data.get("reason"))
+
+
+@api.post("/rooms/<int:room_id>/resume")
+@staff_required
+def resume(room_id: int):  # type: ignore[no-untyped-def]
+    return _act(proctoring.resume, room_id, _int(json_body(), "candidate_id"))
+
+
+@api.post("/rooms/<int:room_id>/extend")
+@staff_required
+def extend(room_id: int):  # type: ignore[no-untyped-def]
+    data = json_body()
+    return _act(proctoring.extend, room_id, _int(data, "candidate_id"), data.get("minutes"), data.get("reason"))
+
+
+@api.post("/rooms/<int:room_id>/message")
+@staff_required
+def message(room_id: int):  # type: ignore[no-untyped-def]
+    data = json_body()
+    return _act(proctoring.message, room_id, _int(data, "candidate_id"), data.get("text"))
+
+
+@api.post("/rooms/<int:room_id>/submit")
+@staff_required
+def force_submit(room_id: int):  # type: ignore[no-untyped-def]
+    data = json_body()
+    return _act(proctoring.force_submit, room_id, _int(data, "candidate_id", required=True), data.get("reason"))
+
+
+@api.post("/rooms/<int:room_id>/terminations")
+@staff_required
+def request_termination(room_id: int):  # type: ignore[no-untyped-def]
+    data = json_body()
+    return _act(proctoring.request_termination, room_id, _int(data, "candidate_id", required=True), data.get("reason"))
+
+
+@api.post("/rooms/<int:room_id>/terminations/<int:termination_id>/confirm")
+@staff_required
+def confirm_termination(room_id: int, termination_id: int):  # type: ignore[no-untyped-def]
+    return _act(proctoring.confirm_termination, room_id, termination_id)
+
+
+@api.post("/rooms/<int:room_id>/move")
+@staff_required
+def move(room_id: int):  # type: ignore[no-untyped-def]
+    data = json_body()
+    return _act(
+        proctoring.move_seat, room_id, _int(data, "candidate_id", required=True), data.get("seat"), data.get("reason")
+    )
+
+
+@api.post("/rooms/<int:room_id>/incidents")
+@staff_required
+def record_incident(room_id: int):  # type: ignore[no-untyped-def]
+    data = json_body()
+    session_id = _int(data, "session_id", required=True)
+    return _act(
+        proctoring.record_incident,
+        room_id,
+        _int(data, "candidate_id"),
+        data.get("category"),
+        data.get("text"),
+        session_id,
+    )
+
+
+@api.post("/rooms/<int:room_id>/sign")
+@staff_required
+def sign(room_id: int):  # type: ignore[no-untyped-def]
+    return _act(proctoring.sign_record, room_id, _int(json_body(), "session_id", required=True))
