@@ -10,6 +10,7 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from cbt.core.packs import Pack
 from cbt.db import migrate
 from cbt.db.session import make_engine, make_session_factory
 from cbt.packfiles import load_pack
-from cbt.services import audit, banks, batches, papers
+from cbt.services import audit, banks, batches, papers, staff
 
 
 class CommandFailed(Exception):
@@ -92,8 +93,21 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("demo", help="init, load the bundled packs and create a demo batch open now; print accounts")
     c.add_argument("--candidates", type=int, default=6, help="number of demo candidates (default 6)")
     c.add_argument("--minutes", type=float, default=90, help="minutes per part; under 90 makes a practice batch")
+    c.add_argument("--admission", action="store_true", help="candidates need a proctor's admission before starting")
     c.add_argument("--json", action="store_true", help="print the accounts as JSON")
     c.set_defaults(run=cmd_demo)
+
+    st = sub.add_parser("staff", help="exam staff accounts").add_subparsers(title="staff commands", metavar="ACTION")
+    c = st.add_parser("add", help="create an account (password generated and printed unless CBT_STAFF_PASSWORD is set)")
+    c.add_argument("username")
+    c.add_argument("--name", required=True)
+    c.add_argument("--role", required=True, choices=sorted(staff.ROLES))
+    c.set_defaults(run=cmd_staff_add)
+    c = st.add_parser("assign", help="assign a proctor to a room of a batch")
+    c.add_argument("username")
+    c.add_argument("--batch", required=True, help="batch code")
+    c.add_argument("--room", required=True, help="room code, e.g. R01")
+    c.set_defaults(run=cmd_staff_assign)
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(title="audit commands", metavar="ACTION")
     c = aud.add_parser("verify", help="check the audit log's hash chain")
@@ -263,13 +277,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     now, actor = clock.now(), _actor()
     for pack in packs:
         banks.import_pack(session, pack, now=now, actor=actor)
-    plan = batches.demo_plan("lsa", args.candidates, args.minutes, now)
-    batches.plan_batch(session, plan, now=now, actor=actor)
+    plan = batches.demo_plan("lsa", args.candidates, args.minutes, now, admission=args.admission)
+    batch_id = batches.plan_batch(session, plan, now=now, actor=actor)
+    staff_accounts = _demo_staff(session, batch_id, now, actor)
     accounts = [
         {"ticket": c.ticket, "id_number": c.id_number, "name": c.name, "level": c.level} for c in plan.candidates
     ]
     if args.json:
-        summary = {"batch": plan.code, "mode": plan.mode, "minutes": args.minutes, "candidates": accounts}
+        summary = {
+            "batch": plan.code,
+            "mode": plan.mode,
+            "minutes": args.minutes,
+            "candidates": accounts,
+            "staff": staff_accounts,
+        }
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         return 0
     mode = "认定考试" if plan.mode == "certification" else "模拟考试"
@@ -279,6 +300,73 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {a['ticket']}  {a['id_number']}  {a['name']}  {a['level']}级")
     if len(accounts) > 20:
         print(f"  ……共 {len(accounts)} 名考生（--json 输出全部）")
+    print("考务人员（用户名 / 密码 / 角色 / 考场），登录：/staff/login")
+    for a in staff_accounts:
+        print(f"  {a['username']}  {a['password']}  {a['role']}  {a.get('room', '全部考场')}")
+    if not args.admission:
+        print("本演示批次考生无需监考员允许入场即可开考（--admission 可改为需要允许入场）。")
+    return 0
+
+
+def _demo_staff(session: Session, batch_id: int, now: datetime, actor: str) -> list[dict[str, str]]:
+    """Two proctors per room (the standard's minimum) and a supervisor, with fresh passwords."""
+    from sqlalchemy import select
+
+    from cbt.db import models
+    from cbt.db.session import transaction
+
+    out = []
+    with transaction(session):
+        for room in session.scalars(
+            select(models.Room).where(models.Room.batch_id == batch_id).order_by(models.Room.code)
+        ):
+            for n in (1, 2):
+                username = f"demo-proctor-{room.code.lower()}-{n}"
+                password = staff.demo_account(
+                    session, username, f"监考员{room.code}-{n}", "proctor", now=now, actor=actor
+                )
+                staff.assign(session, username, room.id, now=now, actor=actor)
+                out.append({"username": username, "password": password, "role": "proctor", "room": room.name})
+        password = staff.demo_account(session, "demo-supervisor", "督导员", "supervisor", now=now, actor=actor)
+        out.append({"username": "demo-supervisor", "password": password, "role": "supervisor"})
+    return out
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    import os
+
+    from cbt.db.session import transaction
+
+    session = _session()
+    with transaction(session):
+        info, password = staff.create_staff(
+            session,
+            args.username,
+            args.name,
+            args.role,
+            os.environ.get("CBT_STAFF_PASSWORD"),
+            now=clock.now(),
+            actor=_actor(),
+        )
+    print(f"已创建 {staff.ROLES[info.role]} {info.username}，初始密码：{password}")
+    return 0
+
+
+def cmd_staff_assign(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from cbt.db import models
+    from cbt.db.session import transaction
+
+    session = _session()
+    room = session.scalar(
+        select(models.Room).join(models.Batch).where(models.Batch.code == args.batch, models.Room.code == args.room)
+    )
+    if room is None:
+        raise CommandFailed(f"批次 {args.batch} 中没有考场 {args.room}")
+    with transaction(session):
+        staff.assign(session, args.username, room.id, now=clock.now(), actor=_actor())
+    print(f"已将 {args.username} 分配到 {room.name}")
     return 0
 
 

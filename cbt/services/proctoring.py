@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from cbt.core.attempt import AttemptState, SubmitReason
@@ -244,8 +244,8 @@ def extend(
     fx = Effects(room_id)
     for candidate in _candidates(session, room_id, candidate_id):
         attempt = _current_attempt(session, candidate, now)
-        if attempt is None:
-            continue
+        if attempt is None or (candidate_id is None and attempt.started_at is None):
+            continue  # a room-wide extension is for those already writing
         before = attempt.extension_seconds
         attempt.extension_seconds = before + minutes * 60
         audit.record(
@@ -614,13 +614,29 @@ TILE_STATES = {
 
 
 def room_sessions(session: Session, room: models.Room) -> list[models.ExamSession]:
-    return list(
-        session.scalars(
-            select(models.ExamSession)
-            .where(models.ExamSession.batch_id == room.batch_id)
-            .order_by(models.ExamSession.starts_at)
+    rows = session.scalars(select(models.ExamSession).where(models.ExamSession.batch_id == room.batch_id))
+    return sorted(rows, key=lambda s: (s.starts_at, s.part != "theory"))
+
+
+def _active_session(
+    session: Session, room: models.Room, sessions: list[models.ExamSession], now: datetime
+) -> models.ExamSession:
+    """The first opened session the room has not finished; else the last opened one; else the first."""
+    opened = [s for s in sessions if s.starts_at <= now]
+    for candidate_session in opened:
+        unfinished = session.scalar(
+            select(models.Attempt.id)
+            .join(models.Candidate, models.Candidate.id == models.Attempt.candidate_id)
+            .where(
+                models.Candidate.room_id == room.id,
+                models.Attempt.session_id == candidate_session.id,
+                models.Attempt.submitted_at.is_(None),
+            )
+            .limit(1)
         )
-    )
+        if unfinished:
+            return candidate_session
+    return (opened or sessions)[-1 if opened else 0]
 
 
 def room_view(
@@ -636,8 +652,7 @@ def room_view(
     sessions = room_sessions(session, room)
     current = next((s for s in sessions if s.id == exam_session_id), None)
     if current is None:
-        opened = [s for s in sessions if s.starts_at <= now]
-        current = (opened or sessions)[-1]
+        current = _active_session(session, room, sessions, now)
     candidates = _candidates(session, room_id, None)
     if candidate_ids is not None:
         candidates = [c for c in candidates if c.id in candidate_ids]
@@ -659,7 +674,10 @@ def room_view(
         dict(
             session.execute(
                 select(models.Response.attempt_id, func.count())
-                .where(models.Response.attempt_id.in_([a.id for a in attempts.values()]), models.Response.answer != [])
+                .where(
+                    models.Response.attempt_id.in_([a.id for a in attempts.values()]),
+                    cast(models.Response.answer, String) != "[]",
+                )
                 .group_by(models.Response.attempt_id)
             ).all()
         )

@@ -62,6 +62,18 @@ def create_staff(
     return _info(row), password
 
 
+def demo_account(session: Session, username: str, name: str, role: str, *, now: datetime, actor: str) -> str:
+    """Create a demo account, or give an existing one a fresh password. Returns the password."""
+    password = secrets.token_urlsafe(9)
+    row = session.scalar(select(models.Staff).where(models.Staff.username == username))
+    if row is None:
+        create_staff(session, username, name, role, password, now=now, actor=actor)
+    else:
+        row.password_hash, row.active = generate_password_hash(password), True
+        audit.record(session, at=now, actor=actor, action="staff.reset_password", subject=f"staff:{username}")
+    return password
+
+
 def assign(session: Session, username: str, room_id: int, *, now: datetime, actor: str) -> None:
     staff = session.scalar(select(models.Staff).where(models.Staff.username == username))
     if staff is None:

@@ -1,0 +1,272 @@
+"""Proctor actions and their authorisation, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from cbt.core.errors import Conflict, Forbidden, InvalidInput
+from cbt.db import models
+from cbt.db.session import make_engine, make_session_factory, transaction
+from cbt.services import attempts, audit, candidates, proctoring, staff
+from tests.support.exam import plan_exam_day
+
+
+@pytest.fixture
+def day(db_url, lsa_pack):
+    return plan_exam_day(db_url, lsa_pack, candidates=32)  # rooms R01 (30) and R02 (2)
+
+
+@pytest.fixture
+def sessions(day):
+    engine = make_engine(day.url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def run(sessions, job, *args, **kwargs):
+    with sessions() as s, transaction(s):
+        return job(s, *args, **kwargs)
+
+
+@pytest.fixture
+def people(sessions, day):
+    """Two proctors in R01, one in R02, a supervisor; room ids; R01's candidates."""
+    now = day.clock()
+    with sessions() as s, transaction(s):
+        rooms = {r.code: r.id for r in s.scalars(select(models.Room))}
+        made = {}
+        for username, role in [("p1", "proctor"), ("p2", "proctor"), ("p3", "proctor"), ("sup", "supervisor")]:
+            made[username], _ = staff.create_staff(s, username, username, role, "password-123", now=now, actor="admin")
+        staff.assign(s, "p1", rooms["R01"], now=now, actor="admin")
+        staff.assign(s, "p2", rooms["R01"], now=now, actor="admin")
+        staff.assign(s, "p3", rooms["R02"], now=now, actor="admin")
+        cands = list(
+            s.scalars(
+                select(models.Candidate).where(models.Candidate.room_id == rooms["R01"]).order_by(models.Candidate.seat)
+            )
+        )
+    return {**made, "rooms": rooms, "candidates": [(c.id, c.ticket, c.id_number) for c in cands]}
+
+
+def start_candidate(sessions, day, cid, ticket, id_number):
+    run(sessions, candidates.login, ticket, id_number, now=day.clock(), ip="10.0.0.1", user_agent="t")
+    run(sessions, attempts.start, cid, day.clock())
+
+
+def test_a_proctor_acts_only_in_their_room_and_a_supervisor_only_watches(sessions, day, people):
+    r1, r2 = people["rooms"]["R01"], people["rooms"]["R02"]
+    now = day.clock()
+    with pytest.raises(Forbidden) as err:
+        run(sessions, proctoring.admit, people["p3"], r1, None, now)
+    assert err.value.code == "not_your_room"
+    with pytest.raises(Forbidden) as err:
+        run(sessions, proctoring.admit, people["sup"], r1, None, now)
+    assert err.value.code == "read_only"
+    with sessions() as s:
+        assert proctoring.room_view(s, people["sup"], r2, None, now)["summary"]["total"] == 2
+        with pytest.raises(Forbidden):
+            proctoring.room_view(s, people["p1"], r2, None, now)
+    with sessions() as s:
+        assert s.scalar(select(models.Attempt).where(models.Attempt.admitted_at.is_not(None))) is None, (
+            "nothing changed"
+        )
+
+
+def test_admission_gates_the_start_then_a_room_starts_together(sessions, day, people, lsa_pack):
+    from dataclasses import replace
+
+    from cbt.services import batches
+
+    now = day.clock()
+    with sessions() as s, transaction(s):  # a certification batch that needs admission
+        plan = batches.demo_plan("lsa", 3, 90, now, admission=True)
+        plan = replace(plan, code="ADM", candidates=[replace(c, ticket="A" + c.ticket[1:]) for c in plan.candidates])
+        batch_id = batches._plan(s, plan, now, "admin")
+        room = s.scalar(select(models.Room).where(models.Room.batch_id == batch_id))
+        staff.assign(s, "p1", room.id, now=now, actor="admin")
+        cands = list(s.scalars(select(models.Candidate).where(models.Candidate.batch_id == batch_id)))
+    first, second, absent = cands
+    for c in (first, second):
+        run(sessions, candidates.login, c.ticket, c.id_number, now=now, ip=None, user_agent=None)
+    with pytest.raises(Conflict) as err:
+        run(sessions, attempts.start, first.id, now)
+    assert err.value.code == "not_admitted"
+    fx = run(sessions, proctoring.admit, people["p1"], room.id, first.id, now)
+    assert fx.dirty == {first.id} and fx.pushes[0][1] == "admitted"
+    run(sessions, attempts.start, first.id, now)
+    fx = run(sessions, proctoring.start_room, people["p1"], room.id, now + timedelta(seconds=5))
+    assert fx.result == {"started": 1}, "the logged-in second candidate; the absent one is not started"
+    with sessions() as s:
+        rows = {
+            a.candidate_id: a
+            for a in s.scalars(
+                select(models.Attempt)
+                .join(models.ExamSession)
+                .where(models.ExamSession.part == "theory", models.Attempt.candidate_id.in_([c.id for c in cands]))
+            )
+        }
+        assert rows[second.id].started_at is not None and rows[second.id].admitted_by == "proctor:p1"
+        assert rows[absent.id].started_at is None
+
+
+def test_pause_stops_the_clock_and_resume_restarts_it(sessions, day, people):
+    r1 = people["rooms"]["R01"]
+    cid, ticket, idn = people["candidates"][0]
+    start_candidate(sessions, day, cid, ticket, idn)
+    t = day.clock()
+    with pytest.raises(InvalidInput):
+        run(sessions, proctoring.pause, people["p1"], r1, cid, " ", t)
+    fx = run(sessions, proctoring.pause, people["p1"], r1, cid, "设备故障", t + timedelta(minutes=10))
+    assert fx.pushes[0][1] == "paused" and fx.pushes[0][2]["remaining_seconds"] == 80 * 60
+    with sessions() as s:
+        view = attempts.attempt_view(s, cid, t + timedelta(minutes=40))
+    assert view["state"] == "paused" and view["remaining_seconds"] == 80 * 60
+    with pytest.raises(Conflict) as err:
+        run(
+            sessions,
+            attempts.save_response,
+            cid,
+            view["items"][0]["id"],
+            [view["items"][0]["options"][0]["id"]],
+            1,
+            t + timedelta(minutes=40),
+        )
+    assert err.value.code == "attempt_paused"
+    fx = run(sessions, proctoring.resume, people["p2"], r1, cid, t + timedelta(minutes=40))
+    assert fx.pushes[0][2]["remaining_seconds"] == 80 * 60
+    with sessions() as s:
+        assert attempts.attempt_view(s, cid, t + timedelta(minutes=50))["remaining_seconds"] == 70 * 60
+        actions = [
+            e.action for e in s.scalars(select(models.AuditEvent).where(models.AuditEvent.action.like("attempt.%")))
+        ]
+        assert actions == ["attempt.pause", "attempt.resume"]
+        assert audit.verify_chain(s) is None
+
+
+def test_extend_one_or_the_room_with_a_reason(sessions, day, people):
+    r1 = people["rooms"]["R01"]
+    for cid, ticket, idn in people["candidates"][:2]:
+        start_candidate(sessions, day, cid, ticket, idn)
+    now = day.clock()
+    for bad in (0, -5, 500, "10", True):
+        with pytest.raises(InvalidInput):
+            run(sessions, proctoring.extend, people["p1"], r1, None, bad, "原因", now)
+    with pytest.raises(InvalidInput) as err:
+        run(sessions, proctoring.extend, people["p1"], r1, None, 10, "", now)
+    assert err.value.code == "reason_required"
+    fx = run(sessions, proctoring.extend, people["p1"], r1, None, 10, "停电", now)
+    assert len(fx.pushes) == 2 and all(p[2]["remaining_seconds"] == 100 * 60 for p in fx.pushes)
+    with sessions() as s:
+        event = s.scalars(select(models.AuditEvent).where(models.AuditEvent.action == "attempt.extend")).first()
+        assert event.reason == "停电" and event.detail == {"before_seconds": 0, "after_seconds": 600}
+
+
+def test_messages_reach_their_room_and_are_acknowledged(sessions, day, people):
+    r1 = people["rooms"]["R01"]
+    cid = people["candidates"][0][0]
+    now = day.clock()
+    fx = run(sessions, proctoring.message, people["p1"], r1, None, "请保持安静", now)
+    assert len(fx.pushes) == 30 and fx.pushes[0][1] == "message"
+    message_id = fx.result["message_id"]
+    run(sessions, proctoring.acknowledge, cid, message_id, now)
+    run(sessions, proctoring.acknowledge, cid, message_id, now)  # twice is once
+    with sessions() as s:
+        assert s.scalars(select(models.MessageAck)).all()[0].candidate_id == cid
+        other_room = s.scalar(select(models.Candidate.id).where(models.Candidate.room_id == people["rooms"]["R02"]))
+    with pytest.raises(Exception, match="消息不存在"):
+        run(sessions, proctoring.acknowledge, other_room, message_id, now)
+
+
+def test_termination_needs_a_second_proctor(sessions, day, people):
+    r1 = people["rooms"]["R01"]
+    cid, ticket, idn = people["candidates"][1]
+    start_candidate(sessions, day, cid, ticket, idn)
+    now = day.clock()
+    fx = run(sessions, proctoring.request_termination, people["p1"], r1, cid, "携带手机", now)
+    tid = fx.result["termination_id"]
+    with pytest.raises(Forbidden) as err:
+        run(sessions, proctoring.confirm_termination, people["p1"], r1, tid, now)
+    assert err.value.code == "second_proctor_required"
+    with pytest.raises(Forbidden):
+        run(sessions, proctoring.confirm_termination, people["p3"], r1, tid, now)
+    fx = run(sessions, proctoring.confirm_termination, people["p2"], r1, tid, now)
+    assert fx.pushes[0][1] == "submitted"
+    with sessions() as s:
+        attempt = s.scalar(
+            select(models.Attempt).where(models.Attempt.candidate_id == cid, models.Attempt.started_at.is_not(None))
+        )
+        assert attempt.submit_reason == "terminated" and attempt.close_note == "携带手机"
+
+
+def test_force_submit_and_seat_change(sessions, day, people):
+    r1 = people["rooms"]["R01"]
+    (c1, t1, i1), (c2, t2, i2) = people["candidates"][2:4]
+    start_candidate(sessions, day, c1, t1, i1)
+    start_candidate(sessions, day, c2, t2, i2)
+    now = day.clock()
+    run(sessions, proctoring.force_submit, people["p1"], r1, c1, "考生要求提前交卷但无法操作", now)
+    with sessions() as s:
+        assert attempts.attempt_view(s, c1, now)["submit_reason"] == "proctor"
+    with sessions() as s:
+        token = s.scalar(select(models.CandidateLogin.token).where(models.CandidateLogin.candidate_id == c2))
+    run(sessions, proctoring.move_seat, people["p1"], r1, c2, "31", "电脑死机", now)
+    with sessions() as s:
+        with pytest.raises(Exception) as err:
+            candidates.authenticate(s, token)
+        assert err.value.code == "session_moved"
+    info = run(sessions, candidates.login, t2, i2, now=now, ip="10.0.0.31", user_agent="new")
+    with sessions() as s:
+        view = attempts.attempt_view(s, info.candidate_id, now + timedelta(minutes=1))
+        assert view["state"] == "in_progress" and view["remaining_seconds"] == 89 * 60, "same attempt, time kept"
+        assert s.get(models.Candidate, c2).seat == "31"
+
+
+def test_room_record_is_read_only_once_signed(sessions, day, people):
+    r1 = people["rooms"]["R01"]
+    now = day.clock()
+    with sessions() as s:
+        session_id = proctoring.room_view(s, people["p1"], r1, None, now)["session"]["id"]
+    with pytest.raises(InvalidInput):
+        run(sessions, proctoring.record_incident, people["p1"], r1, None, "天气", "下雨", session_id, now)
+    run(sessions, proctoring.record_incident, people["p1"], r1, None, "其他", "考场空调故障，已调换", session_id, now)
+    with pytest.raises(Forbidden):
+        run(sessions, proctoring.sign_record, people["sup"], r1, session_id, now)
+    run(sessions, proctoring.sign_record, people["p1"], r1, session_id, now)
+    run(sessions, proctoring.sign_record, people["p2"], r1, session_id, now)
+    with pytest.raises(Conflict) as err:
+        run(sessions, proctoring.record_incident, people["p2"], r1, None, "其他", "补记", session_id, now)
+    assert err.value.code == "record_signed"
+    with sessions() as s:
+        record = s.scalar(select(models.RoomRecord))
+        assert [x["staff"] for x in record.signatures] == ["proctor:p1", "proctor:p2"]
+        assert any("空调" in e["text"] for e in record.content["events"])
+
+
+def test_dashboard_states_progress_and_staffing(sessions, day, people):
+    r1 = people["rooms"]["R01"]
+    (c1, t1, i1), (c2, t2, i2) = people["candidates"][:2]
+    start_candidate(sessions, day, c1, t1, i1)
+    run(sessions, candidates.login, t2, i2, now=day.clock(), ip=None, user_agent=None)
+    now = day.clock()
+    with sessions() as s:
+        q = attempts.attempt_view(s, c1, now)["items"][0]
+    run(sessions, attempts.save_response, c1, q["id"], [q["options"][0]["id"]], 1, now)
+    run(sessions, proctoring.set_presence, c1, True, now)
+    run(sessions, proctoring.candidate_signal, c1, "tab_hidden", {"seconds": 12.0}, now)
+    with sessions() as s:
+        view = proctoring.room_view(s, people["p1"], r1, None, now)
+    tiles = {t["candidate_id"]: t for t in view["tiles"]}
+    assert tiles[c1]["state"] == "in_progress" and tiles[c1]["answered"] == 1 and tiles[c1]["total"] == 80
+    assert tiles[c1]["incidents"] == 1
+    assert tiles[c2]["state"] == "waiting"
+    assert view["summary"]["absent"] == 28
+    assert view["staffing"] == {**view["staffing"], "present": 0, "required": 2, "ok": False}
+    run(sessions, proctoring.set_presence, c1, False, now)
+    with sessions() as s:
+        assert {t["candidate_id"]: t for t in proctoring.room_view(s, people["p1"], r1, None, now)["tiles"]}[c1][
+            "state"
+        ] == "offline"
+    assert any(e["kind"] == "tab_hidden" and "12 秒" in e["text"] for e in view["events"])
