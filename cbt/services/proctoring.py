@@ -363,7 +363,7 @@ def message(
     session.flush()
     fx = Effects(room_id, result={"message_id": row.id})
     payload = {"id": row.id, "text": text, "at": now.isoformat(), "broadcast": candidate_id is None}
-    fx.pushes += [(c.id, "message", payload) for c in targets]
+    fx.pushes += [(c.id, "notice", payload) for c in targets]
     label = ("广播：" if candidate_id is None else "消息：") + text
     _log(session, fx, "message", label, now, staff, targets[0] if candidate_id else None)
     return fx

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, jsonify, request, session
 
 from cbt.core.errors import CbtError, InvalidInput
 from cbt.services import attempts, candidates
+from cbt.web import tokens
 from cbt.web.auth import SESSION_KEY, candidate_required, current_login
 from cbt.web.context import db, now, touch, write
 from cbt.web.openapi import OPENAPI
@@ -86,9 +87,10 @@ def logout():  # type: ignore[no-untyped-def]
 @bp.get("/v1/candidate/status")
 @candidate_required
 def status():  # type: ignore[no-untyped-def]
-    return jsonify(
-        {**attempts.status(db(), current_login().candidate_id, now()), "csrf_token": current_login().csrf_token}
-    )
+    login = current_login()
+    socket_token = tokens.issue(current_app.config["SECRET_KEY"], "candidate", login.candidate_id, login=login.login_id)
+    view = attempts.status(db(), login.candidate_id, now())
+    return jsonify({**view, "csrf_token": login.csrf_token, "socket_token": socket_token})
 
 
 @bp.post("/v1/candidate/attempt/start")

@@ -580,7 +580,7 @@
     });
     socket.on("paused", (data) => { resync(data.remaining_seconds); setPaused(true, data.reason); });
     socket.on("resumed", (data) => { resync(data.remaining_seconds); setPaused(false, ""); });
-    socket.on("message", showMessage);
+    socket.on("notice", showMessage);
     socket.on("submitted", (data) => { cover(""); banner(data.message || ""); loadAttempt().catch(() => {}); });
     socket.on("moved", (data) => cover(data.message, true));
     socket.on("connect_error", () => {});

@@ -169,7 +169,7 @@ def test_messages_reach_their_room_and_are_acknowledged(sessions, day, people):
     cid = people["candidates"][0][0]
     now = day.clock()
     fx = run(sessions, proctoring.message, people["p1"], r1, None, "请保持安静", now)
-    assert len(fx.pushes) == 30 and fx.pushes[0][1] == "message"
+    assert len(fx.pushes) == 30 and fx.pushes[0][1] == "notice"
     message_id = fx.result["message_id"]
     run(sessions, proctoring.acknowledge, cid, message_id, now)
     run(sessions, proctoring.acknowledge, cid, message_id, now)  # twice is once

@@ -1,0 +1,159 @@
+"""Socket.IO with Flask-SocketIO's test client: authenticated connections, authorised events, pushes after commits."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from cbt.db import models
+from cbt.db.session import transaction
+from cbt.services import staff
+from cbt.web import tokens
+
+
+@pytest.fixture
+def crew(app, exam):
+    """A proctor of R01 and a supervisor, signed in over HTTP."""
+    with app.extensions["cbt.sessions"]() as s, transaction(s):
+        room = s.scalar(select(models.Room).order_by(models.Room.id))
+        other = models.Room(batch_id=room.batch_id, code="R99", name="第99考场")
+        s.add(other)
+        s.flush()
+        proctor, _ = staff.create_staff(s, "p1", "张监考", "proctor", "password-123", now=exam.clock(), actor="t")
+        supervisor, _ = staff.create_staff(
+            s, "sup", "李督导", "supervisor", "password-123", now=exam.clock(), actor="t"
+        )
+        staff.assign(s, "p1", room.id, now=exam.clock(), actor="t")
+        return {"room": room.id, "other": other.id, "proctor": proctor, "supervisor": supervisor}
+
+
+def monitor(app, member):
+    token = tokens.issue(app.config["SECRET_KEY"], "staff", member.id)
+    return app.extensions["socketio"].test_client(app, namespace="/monitor", auth={"token": token})
+
+
+def exam_socket(app, c):
+    status = c.get("/api/v1/candidate/status").json
+    return app.extensions["socketio"].test_client(
+        app, namespace="/exam", auth={"token": status["socket_token"]}, flask_test_client=c.client
+    )
+
+
+def received(client, namespace, name, timeout=2.0):
+    """Events of one name received so far (waiting briefly for the coalesced tile broadcaster)."""
+    deadline = time.monotonic() + timeout
+    found = []
+    while time.monotonic() < deadline:
+        found += [e for e in client.get_received(namespace) if e["name"] == name]
+        if found:
+            return found
+        time.sleep(0.05)
+    return found
+
+
+def test_connections_need_a_valid_token_of_the_right_kind(app, candidate, crew):
+    sio = app.extensions["socketio"]
+    assert not sio.test_client(app, namespace="/exam", auth={"token": "forged"}).is_connected("/exam")
+    assert not sio.test_client(app, namespace="/exam").is_connected("/exam")
+    c = candidate(3)
+    c.login()
+    candidate_token = c.get("/api/v1/candidate/status").json["socket_token"]
+    assert not sio.test_client(app, namespace="/monitor", auth={"token": candidate_token}).is_connected("/monitor")
+    staff_token = tokens.issue(app.config["SECRET_KEY"], "staff", crew["proctor"].id)
+    assert not sio.test_client(app, namespace="/exam", auth={"token": staff_token}).is_connected("/exam")
+    expired = tokens.issue(app.config["SECRET_KEY"], "staff", crew["proctor"].id)
+    with pytest.raises(Exception, match="过期"):
+        tokens.verify(app.config["SECRET_KEY"], expired, "staff", max_age=-1)
+    assert exam_socket(app, c).is_connected("/exam")
+
+
+def test_a_proctor_watches_only_their_rooms(app, crew):
+    mon = monitor(app, crew["proctor"])
+    assert mon.is_connected("/monitor")
+    own = mon.emit("watch", {"room_id": crew["room"]}, namespace="/monitor", callback=True)
+    assert own["snapshot"]["room"]["id"] == crew["room"]
+    other = mon.emit("watch", {"room_id": crew["other"]}, namespace="/monitor", callback=True)
+    assert other["error"] == "not_your_room"
+    assert mon.emit("watch", {"room_id": "1"}, namespace="/monitor", callback=True)["error"] == "bad_request"
+    sup = monitor(app, crew["supervisor"])
+    assert sup.emit("watch", {"room_id": crew["other"]}, namespace="/monitor", callback=True)["snapshot"]
+
+
+def test_page_signals_reach_the_proctor_and_thresholds_apply(app, candidate, crew):
+    mon = monitor(app, crew["proctor"])
+    mon.emit("watch", {"room_id": crew["room"]}, namespace="/monitor", callback=True)
+    c = candidate(3)
+    c.login()
+    c.start()
+    sock = exam_socket(app, c)
+    mon.get_received("/monitor")
+    assert sock.emit("signal", {"kind": "tab_hidden", "seconds": 1.0}, namespace="/exam", callback=True) == {
+        "recorded": False
+    }
+    assert sock.emit("signal", {"kind": "tab_hidden", "seconds": 9.5}, namespace="/exam", callback=True) == {
+        "recorded": True
+    }
+    assert sock.emit("signal", {"kind": "rm -rf"}, namespace="/exam", callback=True) == {"error": "bad_signal"}
+    assert not sock.emit("watch", {"room_id": crew["room"]}, namespace="/exam", callback=True), "no proctor events here"
+    events = received(mon, "/monitor", "event")
+    assert [e["args"][0]["kind"] for e in events] == ["tab_hidden"]
+    assert "9 秒" in events[0]["args"][0]["text"] or "10 秒" in events[0]["args"][0]["text"]
+    tiles = received(mon, "/monitor", "tiles")
+    assert tiles and tiles[-1]["args"][0]["tiles"][0]["incidents"] >= 1
+
+
+def test_proctor_actions_over_http_are_pushed_to_the_candidate(app, candidate, crew, exam):
+    c = candidate(3)
+    c.login()
+    c.start()
+    sock = exam_socket(app, c)
+    staff_client = app.test_client()
+    page = staff_client.get("/staff/login")
+    csrf = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    bad = staff_client.post("/staff/login", data={"username": "p1", "password": "wrong-password", "csrf_token": csrf})
+    assert bad.status_code == 401 and "用户名或密码不正确" in bad.get_data(as_text=True)
+    ok = staff_client.post("/staff/login", data={"username": "p1", "password": "password-123", "csrf_token": csrf})
+    assert ok.status_code == 302
+    with staff_client.session_transaction() as s:
+        csrf = s["staff_csrf"]
+    cid = c.get("/api/v1/candidate/status")  # the candidate's id is not exposed; find it via the dashboard
+    tiles = staff_client.get(f"/api/v1/proctor/rooms/{crew['room']}").json["tiles"]
+    target = next(t for t in tiles if t["ticket"] == c.spec.ticket)["candidate_id"]
+    assert cid.status_code == 200
+    no_csrf = staff_client.post(
+        f"/api/v1/proctor/rooms/{crew['room']}/extend", json={"candidate_id": target, "minutes": 10, "reason": "x"}
+    )
+    assert no_csrf.status_code == 403
+    headers = {"X-CSRF-Token": csrf}
+    response = staff_client.post(
+        f"/api/v1/proctor/rooms/{crew['room']}/extend",
+        json={"candidate_id": target, "minutes": 10, "reason": "设备故障"},
+        headers=headers,
+    )
+    assert response.status_code == 200
+    pushed = [e for e in sock.get_received("/exam") if e["name"] == "time"]
+    assert pushed and pushed[0]["args"][0]["remaining_seconds"] == 100 * 60
+    assert c.attempt().json["remaining_seconds"] == 100 * 60
+    elsewhere = staff_client.post(
+        f"/api/v1/proctor/rooms/{crew['other']}/extend", json={"minutes": 10, "reason": "x"}, headers=headers
+    )
+    assert (elsewhere.status_code, elsewhere.json["error"]) == (403, "not_your_room")
+    broadcast = staff_client.post(
+        f"/api/v1/proctor/rooms/{crew['room']}/message", json={"text": "请检查答题卡"}, headers=headers
+    )
+    message_id = broadcast.json["message_id"]
+    msg = [e for e in sock.get_received("/exam") if e["name"] == "notice"][0]["args"][0]
+    assert msg["text"] == "请检查答题卡" and msg["broadcast"] is True
+    assert sock.emit("ack", {"message_id": message_id}, namespace="/exam", callback=True) == {"acknowledged": True}
+    assert sock.emit("ack", {"message_id": "x"}, namespace="/exam", callback=True)["error"] == "bad_message_id"
+
+
+def test_a_candidate_cannot_use_the_proctor_api(app, candidate, crew):
+    c = candidate(3)
+    c.login()
+    response = c.post(f"/api/v1/proctor/rooms/{crew['room']}/extend", json={"minutes": 10, "reason": "x"})
+    assert (response.status_code, response.json["error"]) == (401, "not_logged_in")
+    assert c.get(f"/api/v1/proctor/rooms/{crew['room']}").status_code == 401
+    assert c.get(f"/proctor/rooms/{crew['room']}").status_code == 302
