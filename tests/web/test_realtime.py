@@ -144,7 +144,7 @@ def test_proctor_actions_over_http_are_pushed_to_the_candidate(app, candidate, c
         f"/api/v1/proctor/rooms/{crew['room']}/message", json={"text": "请检查答题卡"}, headers=headers
     )
     message_id = broadcast.json["message_id"]
-    msg = [e for e in sock.get_received("/exam") if e["name"] == "notice"][0]["args"][0]
+    msg = next(e for e in sock.get_received("/exam") if e["name"] == "notice")["args"][0]
     assert msg["text"] == "请检查答题卡" and msg["broadcast"] is True
     assert sock.emit("ack", {"message_id": message_id}, namespace="/exam", callback=True) == {"acknowledged": True}
     assert sock.emit("ack", {"message_id": "x"}, namespace="/exam", callback=True)["error"] == "bad_message_id"
