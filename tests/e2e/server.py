@@ -42,8 +42,9 @@ class Server:
         )
         return result.stdout
 
-    def demo(self, candidates: int = 3, minutes: float = 90) -> dict:
-        return json.loads(self.cli("demo", "--json", "--candidates", str(candidates), "--minutes", str(minutes)))
+    def demo(self, candidates: int = 3, minutes: float = 90, admission: bool = False) -> dict:
+        args = ["demo", "--json", "--candidates", str(candidates), "--minutes", str(minutes)]
+        return json.loads(self.cli(*args, *(["--admission"] if admission else [])))
 
     def start(self) -> None:
         self.process = subprocess.Popen(
