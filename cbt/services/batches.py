@@ -204,7 +204,7 @@ ROOM_SIZE = 30
 
 def demo_plan(pack: str, candidates: int, minutes: float, now: datetime, *, admission: bool = False) -> BatchPlan:
     """A fresh demo batch: both sessions open now; levels 3, 4, 5 in turn; 30 candidates a room."""
-    stamp = now.strftime("%y%m%d%H%M%S")
+    stamp = now.strftime("%y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
     rooms = {f"R{r + 1:02d}": f"第{r + 1:02d}考场" for r in range(max(1, math.ceil(candidates / ROOM_SIZE)))}
     specs = []
     for i in range(candidates):
