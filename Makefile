@@ -28,13 +28,13 @@ run: install
 	$(BIN)/python -m cbt demo
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - wsgi:app
 
-## system-deps: the Debian packages the tests need (PostgreSQL server, Chromium)
+## system-deps: the Debian packages the tests need (PostgreSQL server, Chromium, Redis)
 system-deps:
 	bash .ci/system-deps.sh
 
 ## test: lint, then the whole suite (unit, integration, PostgreSQL, end-to-end in Chromium)
 test: install-dev system-deps lint
-	CBT_REQUIRE_POSTGRES=1 CBT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
+	CBT_REQUIRE_POSTGRES=1 CBT_REQUIRE_BROWSER=1 CBT_REQUIRE_REDIS=1 $(BIN)/python -m pytest
 
 lint: install-dev
 	$(BIN)/ruff check cbt tests wsgi.py

@@ -18,14 +18,16 @@ BIN = Path(sys.executable).parent
 
 
 class Server:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, db_path: Path | None = None, **env: str) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.db_path = db_path or root / "e2e.db"
         self.env = {
             **os.environ,
             "CBT_INSTANCE_PATH": str(root / "instance"),
-            "CBT_DATABASE_URL": f"sqlite:///{root / 'e2e.db'}",
+            "CBT_DATABASE_URL": f"sqlite:///{self.db_path}",
             "CBT_SECRET_KEY": "e2e-secret",
+            **env,
         }
-        self.db_path = root / "e2e.db"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(root / "gunicorn.log", "ab")  # noqa: SIM115 (kept open while the server runs)
@@ -83,6 +85,10 @@ class Server:
     def stop(self) -> None:
         if self.process is not None:
             os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
+            try:
+                self.process.wait(timeout=8)
+            except subprocess.TimeoutExpired:  # open WebSockets can hold a graceful stop
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
             self.process = None
         self.log.close()
