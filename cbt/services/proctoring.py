@@ -265,15 +265,23 @@ def extend(
     return fx
 
 
-def force_submit(
-    session: Session, staff: StaffInfo, room_id: int, candidate_id: int, reason: object, now: datetime
-) -> Effects:
-    reason = _text(reason, "原因")
+def _started(
+    session: Session, staff: StaffInfo, room_id: int, candidate_id: int, now: datetime
+) -> tuple[models.Candidate, models.Attempt]:
+    """The candidate (of this room, where the actor may act) and their attempt in progress."""
     check_room(session, staff, room_id, act=True)
     (candidate,) = _candidates(session, room_id, candidate_id)
     attempt = _current_attempt(session, candidate, now)
     if attempt is None or attempt.started_at is None:
         raise Conflict("该考生没有进行中的考试", code="no_attempt")
+    return candidate, attempt
+
+
+def force_submit(
+    session: Session, staff: StaffInfo, room_id: int, candidate_id: int, reason: object, now: datetime
+) -> Effects:
+    reason = _text(reason, "原因")
+    candidate, attempt = _started(session, staff, room_id, candidate_id, now)
     _close(session, attempt, now, SubmitReason.PROCTOR)
     attempt.close_note = reason
     audit.record(
@@ -295,11 +303,7 @@ def request_termination(
 ) -> Effects:
     """违纪终止, step one: a proctor asks, with a reason; a second proctor must confirm."""
     reason = _text(reason, "原因")
-    check_room(session, staff, room_id, act=True)
-    (candidate,) = _candidates(session, room_id, candidate_id)
-    attempt = _current_attempt(session, candidate, now)
-    if attempt is None or attempt.started_at is None:
-        raise Conflict("该考生没有进行中的考试", code="no_attempt")
+    candidate, attempt = _started(session, staff, room_id, candidate_id, now)
     request = models.Termination(attempt_id=attempt.id, reason=reason, requested_by=staff.actor, requested_at=now)
     session.add(request)
     session.flush()

@@ -132,7 +132,7 @@ def test_a_candidate_takes_theory_then_skill(context, server):
 
 
 def test_a_short_practice_session_runs_out(context, server):
-    account = server.demo(candidates=1, minutes=0.25)["candidates"][0]  # 15 seconds
+    account = server.demo(candidates=1, minutes=0.1)["candidates"][0]  # 6 seconds
     page = context.new_page()
     login(page, server, account)
     start(page)
