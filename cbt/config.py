@@ -4,10 +4,13 @@
 - ``CBT_SECRET_KEY``: signing key; if unset, generated once and kept in ``instance/secret_key``.
 - ``CBT_MESSAGE_QUEUE``: e.g. ``redis://localhost:6379/0`` to share Socket.IO events across processes.
 - ``CBT_INSTANCE_PATH``: where the instance folder lives (default: ``instance/`` beside the package).
+- ``CBT_SIGNAL_THRESHOLDS``: JSON, seconds a candidate must be away before a page signal becomes an
+  incident, e.g. ``{"tab_hidden": 2, "window_blur": 5}`` (the default).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -26,6 +29,7 @@ class Config:
     instance_path: Path
     testing: bool = False
     background: bool = True  # run the overdue-attempt sweeper in this process
+    signal_thresholds: dict[str, float] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:
@@ -37,9 +41,22 @@ class Config:
             "secret_key": env.get("CBT_SECRET_KEY") or _instance_secret(instance),
             "message_queue": env.get("CBT_MESSAGE_QUEUE") or None,
             "instance_path": instance,
+            "signal_thresholds": _thresholds(env.get("CBT_SIGNAL_THRESHOLDS")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _thresholds(raw: str | None) -> dict[str, float] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"CBT_SIGNAL_THRESHOLDS is not JSON: {exc}") from exc
+    if not isinstance(value, dict) or not all(isinstance(v, (int, float)) and v >= 0 for v in value.values()):
+        raise ValueError('CBT_SIGNAL_THRESHOLDS must map signal names to seconds, e.g. {"tab_hidden": 2}')
+    return {str(k): float(v) for k, v in value.items()}
 
 
 def _instance_secret(instance: Path) -> str:

@@ -27,6 +27,7 @@ class LoginInfo:
     room_id: int
     token: str
     csrf_token: str
+    replaced_previous: bool = False  # this login ended an older one (an incident for the proctor)
 
 
 def _info(session: Session, entry: models.CandidateLogin) -> LoginInfo:
@@ -72,7 +73,7 @@ def login(
     )
     session.add(entry)
     session.flush()
-    return LoginInfo(entry.id, candidate.id, candidate.room_id, entry.token, entry.csrf_token)
+    return LoginInfo(entry.id, candidate.id, candidate.room_id, entry.token, entry.csrf_token, bool(previous))
 
 
 def authenticate(session: Session, token: str | None) -> LoginInfo:

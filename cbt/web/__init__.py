@@ -43,6 +43,8 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
         SESSION_COOKIE_NAME="cbt_session",
         CBT=config,
     )
+    if config.signal_thresholds is not None:
+        app.config["CBT_SIGNAL_THRESHOLDS"] = config.signal_thresholds
     engine = make_engine(config.database_url, read_only=True)
     write_engine = make_engine(config.database_url)
     sessions = make_session_factory(engine)

@@ -67,7 +67,7 @@ def login():  # type: ignore[no-untyped-def]
             limiter.fail(*keys)
         raise
     limiter.clear(keys[0])
-    touch(info.room_id, info.candidate_id)
+    touch(info.room_id, info.candidate_id, "second_login" if info.replaced_previous else None)
     session.clear()
     session[SESSION_KEY] = info.token
     session.permanent = True

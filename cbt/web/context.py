@@ -51,8 +51,16 @@ def publish(fx: Any) -> None:
     current_app.extensions["cbt.realtime"].publish(fx)
 
 
-def touch(room_id: int, candidate_id: int) -> None:
-    """A candidate's tile changed (an answer saved, a start, a submission): refresh it, coalesced."""
-    from cbt.services.proctoring import Effects
+def touch(room_id: int, candidate_id: int, incident: str | None = None) -> None:
+    """A candidate's tile changed (an answer saved, a start, a submission): refresh it, coalesced.
 
-    publish(Effects(room_id, {candidate_id}))
+    ``incident`` names a signal the candidate's request itself raised (a second login), for the event list.
+    """
+    from cbt.services.proctoring import SIGNAL_TEXT, Effects
+
+    fx = Effects(room_id, {candidate_id})
+    if incident:
+        fx.events.append(
+            {"kind": incident, "text": SIGNAL_TEXT[incident], "at": now().isoformat(), "candidate_id": candidate_id}
+        )
+    publish(fx)

@@ -44,3 +44,13 @@ def test_pages_and_errors(config):
 def test_default_database_is_sqlite_in_instance(tmp_path):
     config = Config.from_env({"CBT_INSTANCE_PATH": str(tmp_path)})
     assert config.database_url == f"sqlite:///{tmp_path / 'cbt.db'}"
+
+
+def test_signal_thresholds_come_from_the_environment(tmp_path):
+    import pytest
+
+    env = {"CBT_INSTANCE_PATH": str(tmp_path), "CBT_SIGNAL_THRESHOLDS": '{"tab_hidden": 10}'}
+    assert Config.from_env(env).signal_thresholds == {"tab_hidden": 10.0}
+    for bad in ("{", '{"tab_hidden": -1}', "[1]"):
+        with pytest.raises(ValueError, match="CBT_SIGNAL_THRESHOLDS"):
+            Config.from_env({**env, "CBT_SIGNAL_THRESHOLDS": bad})

@@ -157,3 +157,14 @@ def test_a_candidate_cannot_use_the_proctor_api(app, candidate, crew):
     assert (response.status_code, response.json["error"]) == (401, "not_logged_in")
     assert c.get(f"/api/v1/proctor/rooms/{crew['room']}").status_code == 401
     assert c.get(f"/proctor/rooms/{crew['room']}").status_code == 302
+
+
+def test_a_second_login_reaches_the_proctor_at_once(app, candidate, crew):
+    mon = monitor(app, crew["proctor"])
+    mon.emit("watch", {"room_id": crew["room"]}, namespace="/monitor", callback=True)
+    first, second = candidate(3), candidate(3)
+    first.login()
+    mon.get_received("/monitor")
+    second.login()
+    events = [e["args"][0] for e in received(mon, "/monitor", "event")]
+    assert [e["kind"] for e in events] == ["second_login"]
