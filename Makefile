@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Socket.IO runs in threading mode: each open WebSocket holds a thread, so size this above the seats served.
+THREADS ?= 256
 
 .PHONY: run test lint install install-dev system-deps demo clean
 
@@ -26,7 +28,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/python -m cbt init
 	$(BIN)/python -m cbt demo
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads $(THREADS) --access-logfile - wsgi:app
 
 ## system-deps: the Debian packages the tests need (PostgreSQL server, Chromium, Redis)
 system-deps:

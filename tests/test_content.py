@@ -54,6 +54,15 @@ def test_two_parallel_forms_for_every_level_and_part(lsa_pack):
             assert parallel.max_overlap() <= 0.5, (bp.label, parallel.report())
 
 
+def test_skill_forms_assemble_for_any_seed(lsa_pack):
+    """Cases are drawn whole; the exact-cover search must succeed whatever order a seed gives."""
+    for bp in lsa_pack.blueprints:
+        if bp.part == "skill":
+            for seed in range(60):
+                parallel = assemble_parallel(bp, lsa_pack.items, f"DEMO-{seed}", 2)
+                assert parallel.max_overlap() <= 0.5
+
+
 def test_no_stem_or_option_repeats(lsa_pack):
     stems = [q.stem for i in lsa_pack.items for q in i.questions]
     assert len(stems) == len(set(stems))

@@ -159,6 +159,7 @@ def _choose_cases(pool: Sequence[Item], need: Mapping[str, int], bp: Blueprint) 
             available[i][area] += n
     remaining = dict(need)
     chosen: list[int] = []
+    dead: set[tuple[int, tuple[int, ...]]] = set()  # (position, what is still needed) known to fail
     nodes = 0
 
     def search(i: int) -> bool:
@@ -168,7 +169,8 @@ def _choose_cases(pool: Sequence[Item], need: Mapping[str, int], bp: Blueprint) 
             return False
         if not any(remaining.values()):
             return True
-        if i == len(usable) or any(available[i][a] < n for a, n in remaining.items()):
+        state = (i, tuple(remaining.values()))
+        if state in dead or i == len(usable) or any(available[i][a] < n for a, n in remaining.items()):
             return False
         vec = vectors[i]
         if all(remaining[a] >= n for a, n in vec.items()):
@@ -180,7 +182,10 @@ def _choose_cases(pool: Sequence[Item], need: Mapping[str, int], bp: Blueprint) 
             chosen.pop()
             for a, n in vec.items():
                 remaining[a] += n
-        return search(i + 1)
+        if search(i + 1):
+            return True
+        dead.add(state)
+        return False
 
     if not search(0):
         raise AssemblyError(

@@ -35,13 +35,10 @@ class Server:
 
     def cli(self, *args: str) -> str:
         result = subprocess.run(
-            [sys.executable, "-m", "cbt", *args],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
+            [sys.executable, "-m", "cbt", *args], cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True
         )
+        if result.returncode != 0:
+            raise RuntimeError(f"python -m cbt {' '.join(args)} failed: {result.stderr[-2000:]}")
         return result.stdout
 
     def demo(self, candidates: int = 3, minutes: float = 90, admission: bool = False) -> dict:
@@ -52,13 +49,8 @@ class Server:
         self.process = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "1",
-                "--threads",
-                "16",
-                "wsgi:app",
+                *("--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "64"),
+                *("--graceful-timeout", "3", "--no-control-socket", "wsgi:app"),
             ],
             cwd=PROJECT_ROOT,
             env=self.env,
