@@ -7,7 +7,7 @@ PORT   ?= 8000
 # Socket.IO runs in threading mode: each open WebSocket holds a thread, so size this above the seats served.
 THREADS ?= 256
 
-.PHONY: run test lint install install-dev system-deps demo clean
+.PHONY: run test lint install install-dev system-deps bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,13 @@ system-deps:
 test: install-dev system-deps lint
 	CBT_REQUIRE_POSTGRES=1 CBT_REQUIRE_BROWSER=1 CBT_REQUIRE_REDIS=1 $(BIN)/python -m pytest
 
+## bench-smoke: a compressed exam day for 500 candidates against gunicorn + SQLite; last line is JSON
+bench-smoke: install-dev
+	$(BIN)/python -m bench.run --candidates 500 --steady 20
+
 lint: install-dev
-	$(BIN)/ruff check cbt tests wsgi.py
-	$(BIN)/ruff format --check cbt tests wsgi.py
+	$(BIN)/ruff check cbt tests bench wsgi.py
+	$(BIN)/ruff format --check cbt tests bench wsgi.py
 	$(BIN)/mypy cbt/core cbt/services cbt/db
 
 clean:

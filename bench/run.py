@@ -1,0 +1,117 @@
+"""`make bench-smoke`: the product as it really runs (gunicorn, embedded SQLite), loaded by bench/loadgen.py.
+
+The server is pinned to CPU 0 and the load generator to CPU 1. Prints the figures as one JSON line last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def pinned(cpu: int, argv: list[str]) -> list[str]:
+    return ["taskset", "-c", str(cpu), *argv] if (os.cpu_count() or 1) > 1 else argv
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="cbt benchmark: a compressed exam day against a real server")
+    parser.add_argument("--candidates", type=int, default=500)
+    parser.add_argument("--steady", type=float, default=20, help="seconds of steady answering")
+    parser.add_argument("--threads", type=int, default=0, help="gunicorn threads (default: 2 per candidate + 64)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="cbt-bench-"))
+    db = work / "bench.db"
+    env = {
+        **os.environ,
+        "CBT_INSTANCE_PATH": str(work),
+        "CBT_DATABASE_URL": f"sqlite:///{db}",
+        "CBT_SECRET_KEY": "bench",
+    }
+    demo = subprocess.run(
+        [sys.executable, "-m", "cbt", "demo", "--json", "--candidates", str(args.candidates), "--minutes", "30"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (work / "demo.json").write_text(demo, encoding="utf-8")
+    port = 18000 + os.getpid() % 1000
+    threads = args.threads or 2 * args.candidates + 64
+    log = open(work / "gunicorn.log", "wb")  # noqa: SIM115
+    server = subprocess.Popen(
+        pinned(
+            0,
+            [
+                str(BIN / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                str(threads),
+                "--backlog",
+                "4096",
+                "--worker-connections",
+                str(4 * threads),
+                "--no-control-socket",
+                "wsgi:app",
+            ],
+        ),
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        result = subprocess.run(
+            pinned(
+                1,
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.loadgen",
+                    "--base",
+                    f"http://127.0.0.1:{port}",
+                    "--demo",
+                    str(work / "demo.json"),
+                    "--db",
+                    str(db),
+                    "--steady",
+                    str(args.steady),
+                ],
+            ),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        sys.stderr.write(result.stderr[-3000:])
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        figures["server_threads"] = threads
+        print(json.dumps(figures, ensure_ascii=False))
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+        log.close()
+
+
+if __name__ == "__main__":
+    main()
