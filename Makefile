@@ -4,8 +4,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-# Socket.IO runs in threading mode: each open WebSocket holds a thread, so size this above the seats served.
-THREADS ?= 256
 
 .PHONY: run test lint install install-dev system-deps bench-smoke clean
 
@@ -28,7 +26,8 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/python -m cbt init
 	$(BIN)/python -m cbt demo
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads $(THREADS) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --worker-class gevent --worker-connections 10000 \
+		--backlog 4096 --access-logfile - wsgi:app
 
 ## system-deps: the Debian packages the tests need (PostgreSQL server, Chromium, Redis)
 system-deps:
@@ -40,7 +39,7 @@ test: install-dev system-deps lint
 
 ## bench-smoke: a compressed exam day for 500 candidates against gunicorn + SQLite; last line is JSON
 bench-smoke: install-dev
-	$(BIN)/python -m bench.run --candidates 500 --steady 20
+	$(BIN)/python -m bench.run --candidates 500 --steady 20 --worker gevent
 
 lint: install-dev
 	$(BIN)/ruff check cbt tests bench wsgi.py

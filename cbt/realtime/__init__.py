@@ -94,19 +94,26 @@ class Realtime:
                     log.exception("sending tiles for room %s failed", room_id)
 
     def _send_tiles(self, room_id: int, candidates: set[int]) -> None:
+        """Only the changed tiles (the page derives the summary); the whole room when staff came or went."""
         with self.app.app_context(), self.app.extensions["cbt.sessions"]() as session:
-            view = proctoring.room_view(session, SYSTEM, room_id, None, self.now())
-        tiles = [t for t in view["tiles"] if t["candidate_id"] in candidates]
-        self.socketio.emit(
-            "tiles",
-            {"tiles": tiles, "summary": view["summary"], "staffing": view["staffing"], "session": view["session"]},
-            to=room_channel(room_id),
-            namespace="/monitor",
-        )
+            view = proctoring.room_view(session, SYSTEM, room_id, None, self.now(), candidates or None)
+        update = {"tiles": view["tiles"], "session": view["session"]}
+        if not candidates:
+            update["staffing"] = view["staffing"]
+        self.socketio.emit("tiles", update, to=room_channel(room_id), namespace="/monitor")
+
+
+def async_mode() -> str:
+    """gevent when the server runs under gunicorn's gevent worker (sockets monkey-patched), else threads."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
 
 
 def init_realtime(app: Flask, writer: Writer, now: Callable[[], datetime], message_queue: str | None) -> Realtime:
-    socketio = SocketIO(app, async_mode="threading", message_queue=message_queue, cors_allowed_origins=[])
+    socketio = SocketIO(app, async_mode=async_mode(), message_queue=message_queue, cors_allowed_origins=[])
     realtime = Realtime(app, socketio, writer, now)
     from cbt.realtime.namespaces import ExamNamespace, MonitorNamespace
 

@@ -555,7 +555,9 @@ def set_staff_presence(session: Session, staff: StaffInfo, room_id: int, online:
     )
     if row is not None:
         row.online, row.last_seen_at = online, now
-    return Effects(room_id)
+    fx = Effects(room_id)
+    fx.event("staff", f"{staff.name}{'进入' if online else '离开'}监考页面", now, by=staff.name)
+    return fx
 
 
 def sign_record(session: Session, staff: StaffInfo, room_id: int, exam_session_id: int, now: datetime) -> Effects:
@@ -784,9 +786,7 @@ def room_events(session: Session, room_id: int, now: datetime, limit: int = 100)
     return [
         {
             "kind": i.kind,
-            "text": (
-                f"[{i.category}] {i.text}" if i.category else SIGNAL_TEXT.get(i.kind, i.kind) + _duration_text(i.detail)
-            ),
+            "text": _event_text(i),
             "at": i.at.isoformat(),
             "candidate_id": i.candidate_id,
             "seat": c.seat if c else None,

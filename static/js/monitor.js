@@ -21,8 +21,9 @@
   socket.on("disconnect", () => { $("live").textContent = "连接中断，正在重连"; });
   socket.on("connect_error", (err) => { $("live").textContent = "无法连接：" + ((err && err.data && err.data.message) || err.message); });
   socket.on("tiles", (data) => {
+    if (view && data.session.id !== view.session.id) return refresh(); // the room moved on to the next session
     for (const t of data.tiles) tiles.set(t.candidate_id, t);
-    if (view) { view.summary = data.summary; view.staffing = data.staffing; }
+    if (view && data.staffing) view.staffing = data.staffing;
     renderTiles(); renderSummary();
   });
   socket.on("event", (entry) => { addEvent(entry, true); });
@@ -40,7 +41,9 @@
   }
 
   function renderSummary() {
-    const s = view.summary;
+    if (!view) return;
+    const s = { total: tiles.size, absent: 0, waiting: 0, admitted: 0, in_progress: 0, paused: 0, offline: 0, submitted: 0, incidents: 0 };
+    for (const t of tiles.values()) { s[t.state] += 1; s.incidents += t.incidents; }
     $("summary").textContent = "应考 " + s.total + "　未登录 " + s.absent + "　待入场 " + (s.waiting + s.admitted) +
       "　答题中 " + s.in_progress + "　已暂停 " + s.paused + "　离线 " + s.offline + "　已交卷 " + s.submitted +
       "　异常 " + s.incidents;

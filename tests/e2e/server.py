@@ -49,7 +49,7 @@ class Server:
         self.process = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
-                *("--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "64"),
+                *("--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--worker-class", "gevent"),
                 *("--graceful-timeout", "3", "--no-control-socket", "wsgi:app"),
             ],
             cwd=PROJECT_ROOT,

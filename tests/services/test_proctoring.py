@@ -270,3 +270,14 @@ def test_dashboard_states_progress_and_staffing(sessions, day, people):
             "state"
         ] == "offline"
     assert any(e["kind"] == "tab_hidden" and "12 秒" in e["text"] for e in view["events"])
+
+
+def test_stored_events_read_as_they_were_shown(sessions, day, people):
+    """A proctor who reconnects gets the same event texts as those shown live."""
+    r1 = people["rooms"]["R01"]
+    cid, ticket, idn = people["candidates"][0]
+    start_candidate(sessions, day, cid, ticket, idn)
+    live = run(sessions, proctoring.extend, people["p1"], r1, cid, 5, "补时", day.clock()).events
+    with sessions() as s:
+        stored = proctoring.room_view(s, people["p1"], r1, None, day.clock())["events"]
+    assert stored[0]["text"] == live[0]["text"] == "延长 5 分钟：补时"
