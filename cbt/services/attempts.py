@@ -21,7 +21,7 @@ from cbt.core.blueprint import PART_NAMES
 from cbt.core.errors import Conflict, InvalidInput, NotFound
 from cbt.core.items import LEVEL_NAMES, TYPE_NAMES, Item, Question, question_type
 from cbt.core.scoring import score_attempt
-from cbt.core.timing import Clock, Pause
+from cbt.core.timing import GRACE, Clock, Pause
 from cbt.db import models
 from cbt.services.papers import load_form
 
@@ -335,16 +335,29 @@ def _close(session: Session, attempt: models.Attempt, now: datetime, reason: Sub
 
 
 def expire_overdue(session: Session, now: datetime) -> list[int]:
-    """Submit, with the answers saved before the deadline, every attempt whose time (and grace) ran out."""
-    rows = session.scalars(
-        select(models.Attempt).where(models.Attempt.started_at.is_not(None), models.Attempt.submitted_at.is_(None))
+    """Submit, with the answers saved before the deadline, every attempt whose time (and grace) ran out.
+
+    Runs every second: a light query of bare columns finds the few attempts whose deadline could have
+    passed (pauses only ever move a deadline later); only those are loaded and checked exactly.
+    """
+    rows = session.execute(
+        select(
+            models.Attempt.id,
+            models.Attempt.started_at,
+            models.Attempt.duration_seconds,
+            models.Attempt.extension_seconds,
+        ).where(models.Attempt.started_at.is_not(None), models.Attempt.submitted_at.is_(None))
     ).all()
+    due = [
+        attempt_id
+        for attempt_id, started_at, duration, extension in rows
+        if started_at is not None and started_at + timedelta(seconds=duration + extension) + GRACE < now
+    ]
     closed = []
-    for attempt in rows:
-        clock = clock_of(attempt)
-        if clock is not None and clock.overdue(now):
-            locked = session.scalar(select(models.Attempt).where(models.Attempt.id == attempt.id).with_for_update())
-            if locked is not None and locked.submitted_at is None:
-                _close(session, locked, now, SubmitReason.DEADLINE)
-                closed.append(attempt.id)
+    for attempt_id in due:
+        attempt = session.scalar(select(models.Attempt).where(models.Attempt.id == attempt_id).with_for_update())
+        clock = clock_of(attempt) if attempt is not None else None
+        if attempt is not None and attempt.submitted_at is None and clock is not None and clock.overdue(now):
+            _close(session, attempt, now, SubmitReason.DEADLINE)
+            closed.append(attempt_id)
     return closed

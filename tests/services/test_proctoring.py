@@ -135,6 +135,7 @@ def test_pause_stops_the_clock_and_resume_restarts_it(sessions, day, people):
             t + timedelta(minutes=40),
         )
     assert err.value.code == "attempt_paused"
+    assert run(sessions, attempts.expire_overdue, t + timedelta(minutes=95)) == [], "a paused clock is not overdue"
     fx = run(sessions, proctoring.resume, people["p2"], r1, cid, t + timedelta(minutes=40))
     assert fx.pushes[0][2]["remaining_seconds"] == 80 * 60
     with sessions() as s:
