@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cbt import clock
@@ -21,8 +23,8 @@ from cbt.core.assembly import assemble_parallel
 from cbt.core.blueprint import PARTS
 from cbt.core.errors import CbtError, Problem
 from cbt.core.packs import Pack
-from cbt.db import migrate
-from cbt.db.session import make_engine, make_session_factory
+from cbt.db import migrate, models
+from cbt.db.session import make_engine, make_session_factory, transaction
 from cbt.packfiles import load_pack
 from cbt.services import audit, banks, batches, papers, staff
 
@@ -310,11 +312,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _demo_staff(session: Session, batch_id: int, now: datetime, actor: str) -> list[dict[str, str]]:
     """Two proctors per room (the standard's minimum) and a supervisor, with fresh passwords."""
-    from sqlalchemy import select
-
-    from cbt.db import models
-    from cbt.db.session import transaction
-
     out = []
     with transaction(session):
         for room in session.scalars(
@@ -333,10 +330,6 @@ def _demo_staff(session: Session, batch_id: int, now: datetime, actor: str) -> l
 
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
-    import os
-
-    from cbt.db.session import transaction
-
     session = _session()
     with transaction(session):
         info, password = staff.create_staff(
@@ -353,11 +346,6 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 
 def cmd_staff_assign(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from cbt.db import models
-    from cbt.db.session import transaction
-
     session = _session()
     room = session.scalar(
         select(models.Room).join(models.Batch).where(models.Batch.code == args.batch, models.Room.code == args.room)

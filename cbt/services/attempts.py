@@ -298,7 +298,7 @@ def submit(session: Session, candidate_id: int, now: datetime) -> dict[str, obje
     if attempt is None:
         raise Conflict("考试尚未开始", code="attempt_not_started")
     if attempt.submitted_at is None:
-        _close(session, attempt, now, SubmitReason.CANDIDATE)
+        close_attempt(session, attempt, now, SubmitReason.CANDIDATE)
     return submission_view(attempt)
 
 
@@ -315,7 +315,7 @@ def submission_view(attempt: models.Attempt) -> dict[str, object]:
     }
 
 
-def _close(session: Session, attempt: models.Attempt, now: datetime, reason: SubmitReason) -> None:
+def close_attempt(session: Session, attempt: models.Attempt, now: datetime, reason: SubmitReason) -> None:
     """Score the saved answers and close the attempt."""
     p = paper(session, attempt.form_id)
     saved = _answers(session, attempt.id)
@@ -358,6 +358,6 @@ def expire_overdue(session: Session, now: datetime) -> list[int]:
         attempt = session.scalar(select(models.Attempt).where(models.Attempt.id == attempt_id).with_for_update())
         clock = clock_of(attempt) if attempt is not None else None
         if attempt is not None and attempt.submitted_at is None and clock is not None and clock.overdue(now):
-            _close(session, attempt, now, SubmitReason.DEADLINE)
+            close_attempt(session, attempt, now, SubmitReason.DEADLINE)
             closed.append(attempt_id)
     return closed

@@ -19,7 +19,7 @@ from cbt.core.attempt import AttemptState, SubmitReason
 from cbt.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cbt.db import models
 from cbt.services import audit
-from cbt.services.attempts import _close, clock_of, paper, state_of
+from cbt.services.attempts import clock_of, close_attempt, paper, state_of
 from cbt.services.staff import StaffInfo, check_room
 
 CATEGORIES = ("身份核验", "考生违纪", "设备故障", "网络故障", "其他")
@@ -282,7 +282,7 @@ def force_submit(
 ) -> Effects:
     reason = _text(reason, "原因")
     candidate, attempt = _started(session, staff, room_id, candidate_id, now)
-    _close(session, attempt, now, SubmitReason.PROCTOR)
+    close_attempt(session, attempt, now, SubmitReason.PROCTOR)
     attempt.close_note = reason
     audit.record(
         session,
@@ -337,7 +337,7 @@ def confirm_termination(
         raise Forbidden("违纪终止须由另一名监考员确认", code="second_proctor_required")
     request.confirmed_by, request.confirmed_at = staff.actor, now
     if attempt.submitted_at is None:
-        _close(session, attempt, now, SubmitReason.TERMINATED)
+        close_attempt(session, attempt, now, SubmitReason.TERMINATED)
         attempt.close_note = request.reason
     audit.record(
         session,
