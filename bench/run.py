@@ -24,6 +24,27 @@ def pinned(cpu: int, argv: list[str]) -> list[str]:
     return ["taskset", "-c", str(cpu), *argv] if (os.cpu_count() or 1) > 1 else argv
 
 
+def sqlite_commit_rate(folder: Path, seconds: float = 2.0, batch: int = 1) -> float:
+    """The machine's own limit: durable (WAL, synchronous=FULL) SQLite commits of ``batch`` rows, rows per second."""
+    import sqlite3
+
+    path = folder / f"commit-rate-{batch}.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    rows, end = 0, time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < end:
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("INSERT INTO t (v) VALUES (?)", [("x" * 40,)] * batch)
+        db.execute("COMMIT")
+        rows += batch
+    rate = rows / (time.perf_counter() - started)
+    db.close()
+    return rate
+
+
 def server_args(worker: str, port: int, threads: int) -> list[str]:
     """The production command line: one process; gthread sized in threads, gevent in connections."""
     common = ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--backlog", "4096", "--no-control-socket"]
@@ -98,6 +119,12 @@ def main() -> None:
         sys.stderr.write(result.stderr[-3000:])
         figures = json.loads(result.stdout.strip().splitlines()[-1])
         figures["server"] = f"gunicorn {args.worker}" + (f", {threads} threads" if args.worker == "gthread" else "")
+        single, batched = sqlite_commit_rate(work), sqlite_commit_rate(work, batch=100)
+        saves_per_s = figures["saves"] / args.steady
+        figures["machine_commits_per_s"] = round(single)
+        figures["machine_rows_per_s_batched"] = round(batched)
+        figures["saves_per_s"] = round(saves_per_s, 1)
+        figures["saves_vs_single_commit_limit"] = round(saves_per_s / single, 3)
         print(json.dumps(figures, ensure_ascii=False))
     finally:
         os.killpg(server.pid, signal.SIGKILL)
