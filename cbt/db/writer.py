@@ -6,6 +6,10 @@ a single writer thread as a job. The writer takes every job waiting, runs each i
 acknowledged answer is a committed answer. On SQLite this keeps to one writer (no lock contention)
 and spreads the cost of the durable commit over the batch; on PostgreSQL it is the same code, one
 writer per server process.
+
+Under gevent (the production server) the loop is a greenlet, but each batch's database work runs in
+a native thread of gevent's pool, so a commit's fsync, or a lock held by another process, never
+stalls the thousands of connections the hub is serving.
 """
 
 from __future__ import annotations
@@ -74,9 +78,16 @@ class Writer:
                     self._jobs.put(None)  # stop after this batch
                     break
                 batch.append(job)
-            self._run_batch(batch)
+            outcomes = _off_the_hub(self._run_batch, batch)
+            self.batches += 1
+            self.jobs += len(batch)
+            for future, result, error in outcomes:  # answered only now, after the commit
+                if error is None:
+                    future.set_result(result)
+                else:
+                    future.set_exception(error)
 
-    def _run_batch(self, batch: list[Job]) -> None:
+    def _run_batch(self, batch: list[Job]) -> list[tuple[Future[Any], Any, BaseException | None]]:
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
         with self._sessions() as session:
             for job, args, kwargs, future in batch:
@@ -91,10 +102,15 @@ class Writer:
                 log.exception("group commit failed; %d jobs refused", len(batch))
                 session.rollback()
                 outcomes = [(f, None, exc) for f, _, _ in outcomes]
-        self.batches += 1
-        self.jobs += len(batch)
-        for future, result, error in outcomes:
-            if error is None:
-                future.set_result(result)
-            else:
-                future.set_exception(error)
+        return outcomes
+
+
+def _off_the_hub(work: Callable[..., T], *args: Any) -> T:
+    """Run blocking database work in a native thread when under gevent; directly otherwise."""
+    try:
+        from gevent import get_hub, monkey
+    except ImportError:
+        return work(*args)
+    if not monkey.is_module_patched("threading"):
+        return work(*args)
+    return get_hub().threadpool.apply(work, args)

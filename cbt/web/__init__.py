@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, jsonify
+from sqlalchemy.pool import NullPool
 
 from cbt import clock, i18n
 from cbt.config import PROJECT_ROOT, Config
@@ -46,7 +47,9 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
     if config.signal_thresholds is not None:
         app.config["CBT_SIGNAL_THRESHOLDS"] = config.signal_thresholds
     engine = make_engine(config.database_url, read_only=True)
-    write_engine = make_engine(config.database_url)
+    # The writer's connections are used only by the writer (in gevent's native thread pool when under
+    # gevent), never shared with request greenlets: no pool, so no cross-thread pool locks.
+    write_engine = make_engine(config.database_url, poolclass=NullPool)
     sessions = make_session_factory(engine)
     writer = Writer(make_session_factory(write_engine))
     app.extensions.update(
