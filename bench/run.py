@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -43,6 +44,41 @@ def sqlite_commit_rate(folder: Path, seconds: float = 2.0, batch: int = 1) -> fl
     rate = rows / (time.perf_counter() - started)
     db.close()
     return rate
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def worker_pids(master: int) -> list[int]:
+    """gunicorn's worker processes (children of the master)."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(c) for c in children]
+
+
+class MemoryWatch(threading.Thread):
+    """Samples the server's resident memory: idle before the load, peak during it."""
+
+    def __init__(self, master: int) -> None:
+        super().__init__(daemon=True)
+        self.master, self.peak, self.stop = master, 0, threading.Event()
+        self.idle = self.sample()
+
+    def sample(self) -> int:
+        return sum(rss_kb(p) for p in [self.master, *worker_pids(self.master)])
+
+    def run(self) -> None:
+        while not self.stop.wait(0.25):
+            self.peak = max(self.peak, self.sample())
 
 
 def server_args(worker: str, port: int, threads: int) -> list[str]:
@@ -95,6 +131,9 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
+        time.sleep(1)  # let the worker finish importing before the idle sample
+        memory = MemoryWatch(server.pid)
+        memory.start()
         result = subprocess.run(
             pinned(
                 1,
@@ -118,6 +157,10 @@ def main() -> None:
         )
         sys.stderr.write(result.stderr[-3000:])
         figures = json.loads(result.stdout.strip().splitlines()[-1])
+        memory.stop.set()
+        figures["server_rss_idle_mb"] = round(memory.idle / 1024, 1)
+        figures["server_rss_peak_mb"] = round(memory.peak / 1024, 1)
+        figures["memory_per_candidate_kb"] = round((memory.peak - memory.idle) / max(1, args.candidates), 1)
         figures["server"] = f"gunicorn {args.worker}" + (f", {threads} threads" if args.worker == "gthread" else "")
         single, batched = sqlite_commit_rate(work), sqlite_commit_rate(work, batch=100)
         saves_per_s = figures["saves"] / args.steady
