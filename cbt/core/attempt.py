@@ -24,14 +24,6 @@ class SubmitReason(StrEnum):
     TERMINATED = "terminated"  # ended for misconduct (违纪终止), confirmed by a second proctor
 
 
-STATE_NAMES = {
-    AttemptState.NOT_STARTED: "未开始",
-    AttemptState.IN_PROGRESS: "答题中",
-    AttemptState.PAUSED: "已暂停",
-    AttemptState.SUBMITTED: "已交卷",
-}
-
-
 def attempt_state(clock: Clock | None, submitted_at: datetime | None, now: datetime) -> AttemptState:
     if submitted_at is not None:
         return AttemptState.SUBMITTED

@@ -87,6 +87,16 @@ class Problem:
         }
 
 
+class BadRequest(CbtError):
+    code = "bad_request"
+    status = 400
+
+
+class TooManyRequests(CbtError):
+    code = "too_many_attempts"
+    status = 429
+
+
 class Unauthorized(CbtError):
     code = "unauthorized"
     status = 401

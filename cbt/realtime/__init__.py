@@ -16,7 +16,9 @@ from datetime import datetime
 
 from flask import Flask
 from flask_socketio import SocketIO
+from sqlalchemy import select
 
+from cbt.db import models
 from cbt.db.writer import Writer
 from cbt.services import proctoring
 from cbt.services.proctoring import Effects
@@ -58,10 +60,6 @@ class Realtime:
 
     def attempts_closed(self, attempt_ids: list[int]) -> None:
         """The server submitted these attempts at their deadline: tell their pages and their rooms."""
-        from sqlalchemy import select
-
-        from cbt.db import models
-
         with self.app.extensions["cbt.sessions"]() as session:
             rows = session.execute(
                 select(models.Candidate.id, models.Candidate.room_id)

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, session
 
-from cbt.core.errors import CbtError, InvalidInput
+from cbt.core.errors import BadRequest, InvalidInput
 from cbt.services import attempts, candidates
 from cbt.web import tokens
 from cbt.web.auth import SESSION_KEY, candidate_required, current_login
@@ -22,24 +22,14 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 SAVE_BODY_LIMIT = 4 * 1024  # one answer is a few bytes; anything near this is not an answer
 
 
-class BadJson(CbtError):
-    code = "bad_json"
-    status = 400
-
-
-class TooManyAttempts(CbtError):
-    code = "too_many_attempts"
-    status = 429
-
-
 def json_body(limit: int | None = None) -> dict[str, Any]:
     if limit is not None:
         request.max_content_length = limit
     if not request.is_json:
-        raise BadJson("请求内容必须是 JSON（Content-Type: application/json）")
+        raise BadRequest("请求内容必须是 JSON（Content-Type: application/json）", code="bad_json")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise BadJson("请求内容不是有效的 JSON 对象")
+        raise BadRequest("请求内容不是有效的 JSON 对象", code="bad_json")
     return data
 
 
@@ -54,19 +44,13 @@ def login():  # type: ignore[no-untyped-def]
     ticket, id_number = data.get("ticket"), data.get("id_number")
     if not isinstance(ticket, str) or not isinstance(id_number, str) or not ticket.strip() or not id_number.strip():
         raise InvalidInput("请输入准考证号和身份证号", code="missing_credentials")
-    limiter = current_app.extensions["cbt.login_limiter"]
-    keys = (f"ticket:{ticket.strip()}", f"ip:{request.remote_addr}")
-    if limiter.blocked(*keys):
-        raise TooManyAttempts("登录失败次数过多，请 5 分钟后再试，或举手联系监考员")
-    try:
-        info = write(
+    info = current_app.extensions["cbt.login_limiter"].guard(
+        f"ticket:{ticket.strip()}",
+        f"ip:{request.remote_addr}",
+        lambda: write(
             candidates.login, ticket, id_number, now=now(), ip=request.remote_addr, user_agent=request.user_agent.string
-        )
-    except CbtError as exc:
-        if exc.code == "invalid_credentials":
-            limiter.fail(*keys)
-        raise
-    limiter.clear(keys[0])
+        ),
+    )
     touch(info.room_id, info.candidate_id, "second_login" if info.replaced_previous else None)
     session.clear()
     session[SESSION_KEY] = info.token

@@ -25,16 +25,21 @@ def current_login() -> LoginInfo:
     return g.login
 
 
+def check_csrf(expected: str, sent: str | None = None) -> None:
+    """State-changing requests carry the session's CSRF token (header, or form field for HTML forms)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = sent if sent is not None else request.headers.get(CSRF_HEADER) or request.form.get("csrf_token") or ""
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise Forbidden("页面已过期，请刷新后重试", code="csrf_failed")
+
+
 def candidate_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Require a live candidate login; for state-changing methods also the login's CSRF token."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        login = current_login()
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            sent = request.headers.get(CSRF_HEADER, "")
-            if not hmac.compare_digest(sent.encode(), login.csrf_token.encode()):
-                raise Forbidden("页面已过期，请刷新后重试", code="csrf_failed")
+        check_csrf(current_login().csrf_token, request.headers.get(CSRF_HEADER, ""))
         return view(*args, **kwargs)
 
     return wrapper

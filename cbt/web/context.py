@@ -9,6 +9,7 @@ from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from cbt.db.writer import Writer
+from cbt.services.proctoring import SIGNAL_TEXT, Effects
 
 T = TypeVar("T")
 
@@ -56,8 +57,6 @@ def touch(room_id: int, candidate_id: int, incident: str | None = None) -> None:
 
     ``incident`` names a signal the candidate's request itself raised (a second login), for the event list.
     """
-    from cbt.services.proctoring import SIGNAL_TEXT, Effects
-
     fx = Effects(room_id, {candidate_id})
     if incident:
         fx.events.append(

@@ -7,19 +7,20 @@ in the writer; their effects are published after the commit.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from sqlalchemy import select
 
-from cbt.core.errors import CbtError, Forbidden, InvalidInput, Unauthorized
+from cbt.core.errors import CbtError, InvalidInput, Unauthorized
 from cbt.db import models
 from cbt.services import proctoring, staff
 from cbt.web import tokens
-from cbt.web.api import TooManyAttempts, json_body
+from cbt.web.api import json_body
+from cbt.web.auth import check_csrf
 from cbt.web.context import db, now, publish, write
 
 pages = Blueprint("proctor", __name__)
@@ -43,10 +44,7 @@ def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if request.blueprint == "proctor" and not isinstance(session.get(STAFF_KEY), int):
             return redirect(url_for("proctor.login_page"))
         current_staff()
-        if request.method not in ("GET", "HEAD"):
-            sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
-            if not hmac.compare_digest(sent.encode(), str(session.get(CSRF_KEY, "")).encode()):
-                raise Forbidden("页面已过期，请刷新后重试", code="csrf_failed")
+        check_csrf(str(session.get(CSRF_KEY, "")))
         return view(*args, **kwargs)
 
     return wrapper
@@ -59,27 +57,19 @@ def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
 def login_page():  # type: ignore[no-untyped-def]
     error = None
     if request.method == "POST":
-        sent = request.form.get("csrf_token", "")
-        if not hmac.compare_digest(sent.encode(), str(session.get(CSRF_KEY, "")).encode()):
-            error = "页面已过期，请重新输入"
+        username, password = request.form.get("username", "").strip(), request.form.get("password", "")
+        try:
+            check_csrf(str(session.get(CSRF_KEY, "")))
+            member = current_app.extensions["cbt.login_limiter"].guard(
+                f"staff:{username}", f"ip:{request.remote_addr}", lambda: staff.sign_in(db(), username, password)
+            )
+        except CbtError as exc:
+            error = exc.message
         else:
-            username, password = request.form.get("username", "").strip(), request.form.get("password", "")
-            limiter = current_app.extensions["cbt.login_limiter"]
-            keys = (f"staff:{username}", f"ip:{request.remote_addr}")
-            try:
-                if limiter.blocked(*keys):
-                    raise TooManyAttempts("登录失败次数过多，请 5 分钟后再试")
-                member = staff.sign_in(db(), username, password)
-            except CbtError as exc:
-                if exc.code == "invalid_credentials":
-                    limiter.fail(*keys)
-                error = exc.message
-            else:
-                limiter.clear(keys[0])
-                session.clear()
-                session[STAFF_KEY] = member.id
-                session[CSRF_KEY] = secrets.token_urlsafe(32)
-                return redirect(url_for("proctor.rooms_page"))
+            session.clear()
+            session[STAFF_KEY] = member.id
+            session[CSRF_KEY] = secrets.token_urlsafe(32)
+            return redirect(url_for("proctor.rooms_page"))
     session.setdefault(CSRF_KEY, secrets.token_urlsafe(32))
     return render_template("proctor/login.html", error=error, csrf_token=session[CSRF_KEY]), 401 if error else 200
 
@@ -96,7 +86,9 @@ def logout():  # type: ignore[no-untyped-def]
 def rooms_page():  # type: ignore[no-untyped-def]
     member = current_staff()
     rooms = staff.rooms_for(db(), member)
-    batches = {b.id: b for b in db().query(models.Batch).filter(models.Batch.id.in_({r.batch_id for r in rooms}))}
+    batches = {
+        b.id: b for b in db().scalars(select(models.Batch).where(models.Batch.id.in_({r.batch_id for r in rooms})))
+    }
     return render_template(
         "proctor/rooms.html", staff=member, rooms=rooms, batches=batches, csrf_token=session[CSRF_KEY]
     )
@@ -125,7 +117,11 @@ def record_page(room_id: int):  # type: ignore[no-untyped-def]
     member = current_staff()
     session_id = request.args.get("session", type=int)
     view = proctoring.room_view(db(), member, room_id, session_id, now())
-    record = db().query(models.RoomRecord).filter_by(room_id=room_id, session_id=view["session"]["id"]).one_or_none()
+    record = db().scalar(
+        select(models.RoomRecord).where(
+            models.RoomRecord.room_id == room_id, models.RoomRecord.session_id == view["session"]["id"]
+        )
+    )
     content = record.content if record else {k: view[k] for k in ("summary", "tiles", "events", "staffing")}
     if request.args.get("format") == "json":
         return jsonify(

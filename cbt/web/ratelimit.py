@@ -10,6 +10,11 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
+
+from cbt.core.errors import CbtError, TooManyRequests
+
+T = TypeVar("T")
 
 
 class FailureLimiter:
@@ -37,3 +42,16 @@ class FailureLimiter:
     def clear(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+    def guard(self, account: str, address: str, sign_in: Callable[[], T]) -> T:
+        """Run a sign-in unless the account or the address failed too often; count its failure."""
+        if self.blocked(account, address):
+            raise TooManyRequests("登录失败次数过多，请 5 分钟后再试，或举手联系监考员")
+        try:
+            result = sign_in()
+        except CbtError as exc:
+            if exc.code == "invalid_credentials":
+                self.fail(account, address)
+            raise
+        self.clear(account)
+        return result
