@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint install install-dev system-deps bench-smoke clean
+.PHONY: run test lint install install-dev system-deps bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/python -m cbt init
 	$(BIN)/python -m cbt demo
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --worker-class gevent --worker-connections 10000 \
-		--backlog 4096 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --access-logfile - wsgi:app  # the rest: gunicorn.conf.py
 
 ## system-deps: the Debian packages the tests need (PostgreSQL server, Chromium, Redis)
 system-deps:
@@ -37,9 +36,13 @@ system-deps:
 test: install-dev system-deps lint
 	CBT_REQUIRE_POSTGRES=1 CBT_REQUIRE_BROWSER=1 CBT_REQUIRE_REDIS=1 $(BIN)/python -m pytest
 
-## bench-smoke: a compressed exam day for 500 candidates against gunicorn + SQLite; last line is JSON
+## bench: compressed exam days for 1 000, 2 000, 5 000, 10 000 candidates (BENCH_MODE=scaleout: PostgreSQL + Redis)
+bench: install-dev
+	$(BIN)/python -m bench.run
+
+## bench-smoke: the same exam for 500 candidates answering ten times as often, in under a minute; last line is JSON
 bench-smoke: install-dev
-	$(BIN)/python -m bench.run --candidates 500 --steady 20 --worker gevent
+	$(BIN)/python -m bench.run --candidates 500 --exam-seconds 35 --interval 2 6 --commit-seconds 1
 
 lint: install-dev
 	$(BIN)/ruff check cbt tests bench wsgi.py

@@ -1,12 +1,16 @@
-"""Load generator for `make bench-smoke` / `make bench`: a compressed exam day against a real server.
+"""Load generator for `make bench` / `make bench-smoke`: a compressed exam day against a real server.
 
-It speaks the real protocols (HTTP JSON API and Socket.IO) as candidate browsers and proctor
-dashboards do, keeps a ledger of every acknowledged answer, and at the end checks that the
-database holds every one of them. It reports figures; it asserts nothing (tests do that).
+It speaks the real protocols (HTTP JSON API and Socket.IO, whose pings are the pages' heartbeats)
+as candidate browsers and proctor dashboards do, keeps a ledger of every acknowledged answer, and
+at the end checks that the database holds every one of them. It reports figures; it asserts
+nothing (tests do that).
 
-Phases: start storm (all candidates log in, connect, start and hold their paper, behind a barrier),
-steady answering with page signals, a broadcast to every candidate, and an end storm (everyone
-submits at once). Proctors watch every room throughout.
+Phases: a start storm behind a barrier (every candidate logs in, connects, starts and holds the
+paper at once); steady answering with page signals; a kill -9 of the server and its restart (asked
+of bench/run.py over stdout/stdin: ``@kill`` out, ``@up`` back), during which candidates keep their
+unacknowledged answers and replay them in order, as the exam page does; a broadcast to every
+candidate; and the end, where half the candidates hand in together just before the deadline and the
+server submits the other half at the deadline. Proctors watch every room throughout.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ import asyncio
 import json
 import random
 import re
-import sqlite3
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +29,10 @@ from typing import Any
 
 import aiohttp
 import socketio
+import sqlalchemy as sa
+
+GRACE_S = 5.0  # cbt.core.timing.GRACE: the server submits this long after the deadline
+HANDIN_BEFORE_DEADLINE_S = 3.0
 
 
 def pct(values: list[float], p: float) -> float:
@@ -43,38 +51,76 @@ class Stats:
     ledger: dict[tuple[int, str], tuple[int, list[str]]] = field(default_factory=dict)  # (attempt, qid) -> acked
     signal_sent: dict[int, float] = field(default_factory=dict)  # candidate id -> send time of the last signal
     notices: int = 0
+    steady: bool = False  # save latencies count only in the steady phase, outside the restart
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+class PageSocket(socketio.AsyncClient):
+    """A Socket.IO client that waits for a connection as the page's socket.io client does (20 s), on
+    reconnection too (python-socketio's reconnection would give up on a busy server after 1 s)."""
+
+    def __init__(self) -> None:
+        super().__init__(reconnection=True, reconnection_delay=1, reconnection_delay_max=5)
+
+    async def connect(self, *args: Any, wait_timeout: float = 20, **kwargs: Any) -> None:
+        await super().connect(*args, wait_timeout=wait_timeout, **kwargs)
+
+
+class Unavailable(Exception):
+    """The server did not answer (restarting): keep the answer and try again, as the page does."""
 
 
 class Candidate:
     def __init__(self, base: str, account: dict, stats: Stats) -> None:
         self.base, self.account, self.stats = base, account, stats
         self.http: aiohttp.ClientSession | None = None
-        self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5)
+        self.sio = PageSocket()
         self.csrf = ""
         self.view: dict[str, Any] = {}
         self.seq: dict[str, int] = {}
+        self.pending: list[tuple[str, int, list[str]]] = []  # answers not yet acknowledged, in order
+        self.flushing = False
         self.candidate_id = 0
+        self.deadline = 0.0  # perf_counter time of this attempt's deadline
+        self.connected_at = 0.0  # last (re)connection of the live channel
+        self.submitted_at = 0.0  # when the server said it submitted at the deadline
         self.sio.on("notice", self._notice, namespace="/exam")
+        self.sio.on("connect", self._connected, namespace="/exam")
+        self.sio.on("submitted", self._submitted, namespace="/exam")
 
     async def _notice(self, data: Any) -> None:
         self.stats.notices += 1
         await self.sio.emit("ack", {"message_id": data["id"]}, namespace="/exam")
 
+    async def _connected(self) -> None:
+        self.connected_at = time.perf_counter()
+
+    async def _submitted(self, data: Any) -> None:
+        if data.get("reason") == "deadline":
+            self.submitted_at = time.perf_counter()
+
     async def call(self, method: str, path: str, body: Any = None) -> dict:
         assert self.http is not None
         headers = {"X-CSRF-Token": self.csrf}
-        async with self.http.request(method, self.base + path, json=body, headers=headers) as response:
-            data = await response.json(content_type=None)
-            if response.status >= 400:
-                raise RuntimeError(f"{response.status} {data.get('error')}")
-            return data
+        try:
+            async with self.http.request(method, self.base + path, json=body, headers=headers) as response:
+                data = await response.json(content_type=None)
+        except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, ValueError) as exc:
+            raise Unavailable(type(exc).__name__) from exc
+        if response.status >= 500 or data is None:
+            raise Unavailable(str(response.status))
+        if response.status >= 400:
+            raise RuntimeError(f"{response.status} {data.get('error')}")
+        return data
 
-    async def arrive(self) -> None:
-        """Log in, connect the live channel, start, and hold the paper."""
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async def arrive(self, barrier: asyncio.Event) -> None:
+        """Behind the barrier, then: log in, connect the live channel, start, and hold the paper."""
+        self.http = aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True), timeout=aiohttp.ClientTimeout(total=60)
+        )
+        await barrier.wait()
         login = await self.call("POST", "/api/v1/candidate/login", self.account_credentials())
         self.csrf = login["csrf_token"]
         status = await self.call("GET", "/api/v1/candidate/status")
@@ -83,9 +129,9 @@ class Candidate:
             namespaces=["/exam"],
             auth={"token": status["socket_token"]},
             transports=["websocket"],
-            wait_timeout=30,
         )
         self.view = await self.call("POST", "/api/v1/candidate/attempt/start")
+        self.deadline = time.perf_counter() + self.view["remaining_seconds"]
 
     def account_credentials(self) -> dict:
         return {"ticket": self.account["ticket"], "id_number": self.account["id_number"]}
@@ -94,28 +140,51 @@ class Candidate:
         return [q for item in self.view["items"] for q in item.get("questions", [item])]
 
     async def answer(self, rng: random.Random) -> None:
+        """Choose an answer, then send it with every earlier unacknowledged one, in order."""
         q = rng.choice(self.questions())
         options = [o["id"] for o in q["options"]]
         answer = sorted(rng.sample(options, 2)) if q["type"] == "multiple" else [rng.choice(options)]
-        seq = self.seq.get(q["id"], 0) + 1
-        self.seq[q["id"]] = seq
-        started = time.perf_counter()
-        try:
-            result = await self.call(
-                "PUT", f"/api/v1/candidate/attempt/responses/{q['id']}", {"answer": answer, "seq": seq}
-            )
-        except Exception as exc:
-            self.stats.error(f"save: {exc}"[:60])
+        self.seq[q["id"]] = self.seq.get(q["id"], 0) + 1
+        self.pending.append((q["id"], self.seq[q["id"]], answer))
+        await self.flush()
+
+    async def flush(self) -> None:
+        if self.flushing:  # one flush at a time, as on the page; it sends what is added meanwhile
             return
-        self.stats.save_ms.append((time.perf_counter() - started) * 1000)
-        if result["seq"] == seq:
-            self.stats.ledger[(self.view["attempt_id"], q["id"])] = (seq, answer)
+        self.flushing = True
+        try:
+            await self._flush()
+        finally:
+            self.flushing = False
+
+    async def _flush(self) -> None:
+        while self.pending:
+            qid, seq, answer = self.pending[0]
+            started = time.perf_counter()
+            try:
+                result = await self.call(
+                    "PUT", f"/api/v1/candidate/attempt/responses/{qid}", {"answer": answer, "seq": seq}
+                )
+            except Unavailable:
+                return  # kept; the next answer or the retry loop sends it again
+            except Exception as exc:
+                self.stats.error(f"save: {exc}"[:60])
+                self.pending.pop(0)
+                continue
+            if self.stats.steady:
+                self.stats.save_ms.append((time.perf_counter() - started) * 1000)
+            self.pending.pop(0)
+            if result["seq"] == seq:
+                self.stats.ledger[(self.view["attempt_id"], qid)] = (seq, answer)
 
     async def signal(self) -> None:
+        if not self.sio.connected:
+            return
         self.stats.signal_sent[self.candidate_id] = time.perf_counter()
         await self.sio.emit("signal", {"kind": "copy"}, namespace="/exam")
 
     async def submit(self) -> None:
+        await self.flush()
         try:
             await self.call("POST", "/api/v1/candidate/attempt/submit")
         except Exception as exc:
@@ -132,17 +201,25 @@ class Proctor:
 
     def __init__(self, base: str, account: dict, stats: Stats) -> None:
         self.base, self.account, self.stats = base, account, stats
-        self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5)
+        self.sio = PageSocket()
         self.http: aiohttp.ClientSession | None = None
         self.room_id = 0
         self.csrf = ""
         self.candidates: dict[str, int] = {}  # ticket -> candidate id
+        self.rewatch: asyncio.Future | None = None
         self.sio.on("event", self._event, namespace="/monitor")
+        self.sio.on("connect", self._connected, namespace="/monitor")
 
     async def _event(self, entry: dict) -> None:
         sent = self.stats.signal_sent.pop(entry.get("candidate_id") or -1, None)
         if sent is not None and entry.get("kind") == "copy":
             self.stats.dashboard_ms.append((time.perf_counter() - sent) * 1000)
+
+    async def _connected(self) -> None:
+        if self.room_id:  # a reconnection (after the restart): watch the room again, as the dashboard does
+            self.rewatch = asyncio.ensure_future(
+                self.sio.call("watch", {"room_id": self.room_id}, namespace="/monitor", timeout=60)
+            )
 
     async def watch(self) -> None:
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
@@ -152,14 +229,15 @@ class Proctor:
         form = {"username": self.account["username"], "password": self.account["password"], "csrf_token": csrf}
         async with self.http.post(self.base + "/staff/login", data=form, allow_redirects=True) as r:
             rooms_page = await r.text()
-        self.room_id = int(re.search(r"/proctor/rooms/(\d+)", rooms_page).group(1))  # type: ignore[union-attr]
-        async with self.http.get(f"{self.base}/proctor/rooms/{self.room_id}") as r:
+        room_id = int(re.search(r"/proctor/rooms/(\d+)", rooms_page).group(1))  # type: ignore[union-attr]
+        async with self.http.get(f"{self.base}/proctor/rooms/{room_id}") as r:
             page = await r.text()
         token = re.search(r'data-token="([^"]+)"', page).group(1)  # type: ignore[union-attr]
         self.csrf = re.search(r'data-csrf="([^"]+)"', page).group(1)  # type: ignore[union-attr]
         await self.sio.connect(self.base, namespaces=["/monitor"], auth={"token": token}, transports=["websocket"])
-        reply = await self.sio.call("watch", {"room_id": self.room_id}, namespace="/monitor", timeout=30)
+        reply = await self.sio.call("watch", {"room_id": room_id}, namespace="/monitor", timeout=60)
         self.candidates = {t["ticket"]: t["candidate_id"] for t in reply["snapshot"]["tiles"]}
+        self.room_id = room_id
 
     async def broadcast(self, text: str) -> None:
         assert self.http is not None
@@ -176,19 +254,19 @@ class Proctor:
             await self.http.close()
 
 
-async def gather_limited(coros: list, limit: int) -> list:
-    semaphore = asyncio.Semaphore(limit)
+class Server:
+    """bench/run.py on the other end of stdout/stdin: it kills and restarts the server when asked."""
 
-    async def run(c):  # type: ignore[no-untyped-def]
-        async with semaphore:
-            return await c
+    async def kill_and_restart(self) -> None:
+        print("@kill", flush=True)
+        line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        if line.strip() != "@up":
+            raise RuntimeError(f"bench/run.py did not restart the server: {line!r}")
 
-    return await asyncio.gather(*(run(c) for c in coros), return_exceptions=True)
 
-
-async def exam_day(base: str, demo: dict, steady_seconds: float, db_path: str, seed: int = 1) -> dict:
+async def exam_day(base: str, demo: dict, db_url: str, *, interval: tuple[float, float], kill: bool) -> dict:
     stats = Stats()
-    rng = random.Random(seed)
+    rng = random.Random(1)
     proctors = [
         Proctor(base, s, stats) for s in demo["staff"] if s["role"] == "proctor" and s["username"].endswith("-1")
     ]
@@ -199,41 +277,83 @@ async def exam_day(base: str, demo: dict, steady_seconds: float, db_path: str, s
             if c.account["ticket"] in p.candidates:
                 c.candidate_id = p.candidates[c.account["ticket"]]
 
-    started = time.perf_counter()  # start storm: everyone at once, like 开考
-    results = await asyncio.gather(*(c.arrive() for c in candidates), return_exceptions=True)
+    barrier = asyncio.Event()  # start storm: everyone at once, like 开考
+    arrivals = [asyncio.ensure_future(c.arrive(barrier)) for c in candidates]
+    await asyncio.sleep(0.5)
+    started = time.perf_counter()
+    barrier.set()
+    results = await asyncio.gather(*arrivals, return_exceptions=True)
     start_storm = time.perf_counter() - started
     start_failures = sum(1 for r in results if isinstance(r, Exception))
     for r in results:
         if isinstance(r, Exception):
-            stats.error(f"start: {r}"[:60])
+            stats.error(f"start: {type(r).__name__} {r}"[:60])
     present = [c for c, r in zip(candidates, results, strict=True) if not isinstance(r, Exception)]
+    if not present:
+        raise RuntimeError(f"no candidate got in: {stats.errors}")
 
-    async def steady(c: Candidate) -> None:  # an answer every few seconds (compressed from 20-60 s)
+    end = min(c.deadline for c in present) - HANDIN_BEFORE_DEADLINE_S
+    steady_from = time.perf_counter()
+    restart: dict[str, float] = {}
+    stats.steady = True
+
+    async def steady(c: Candidate) -> None:  # an answer every interval seconds, page signals now and then
         local = random.Random(rng.random())
-        end = time.perf_counter() + steady_seconds
-        await asyncio.sleep(local.uniform(0, 2))
+        await asyncio.sleep(local.uniform(0, interval[0]))
         while time.perf_counter() < end:
             await c.answer(local)
             if local.random() < 0.05:
                 await c.signal()
-            await asyncio.sleep(local.uniform(1.5, 4.5))
+            await asyncio.sleep(min(local.uniform(*interval), max(0.0, end - time.perf_counter())))
 
-    await asyncio.gather(*(steady(c) for c in present))
+    async def retry(c: Candidate) -> None:  # the page's retry timer: unacknowledged answers go again
+        while time.perf_counter() < end:
+            await asyncio.sleep(1)
+            if c.pending:
+                await c.flush()
 
-    notices_before = stats.notices
-    sent = time.perf_counter()
-    await asyncio.gather(*(p.broadcast("请检查答题卡，考试即将结束") for p in proctors))
-    while stats.notices - notices_before < len(present) and time.perf_counter() - sent < 10:
-        await asyncio.sleep(0.01)
-    broadcast_s = time.perf_counter() - sent
-    broadcast_reached = stats.notices - notices_before
+    async def kill_midway() -> None:
+        await asyncio.sleep(max(0.0, (end - steady_from) * 0.35))
+        stats.steady = False
+        killed = time.perf_counter()
+        await Server().kill_and_restart()
+        restart["server_s"] = time.perf_counter() - killed
+        while time.perf_counter() < end and any(c.connected_at < killed or c.pending for c in present):
+            await asyncio.sleep(0.05)
+        behind = [c for c in present if c.connected_at < killed or c.pending]
+        restart["reattached"] = len(present) - len(behind)
+        restart["reattach_s"] = max(c.connected_at for c in present) - killed if not behind else float("inf")
+        restart["paused_s"] = time.perf_counter() - killed  # save latencies are not counted meanwhile
+        stats.steady = True
 
-    started = time.perf_counter()  # end storm: everybody hands in at once
-    await asyncio.gather(*(c.submit() for c in present))
-    end_storm = time.perf_counter() - started
+    async def broadcast_late() -> dict[str, float]:
+        await asyncio.sleep(max(0.0, (end - steady_from) * 0.8))
+        while "reattach_s" not in restart and kill:
+            await asyncio.sleep(0.1)
+        before = stats.notices
+        sent = time.perf_counter()
+        await asyncio.gather(*(p.broadcast("请检查答题卡，考试即将结束") for p in proctors))
+        while stats.notices - before < len(present) and time.perf_counter() - sent < 10:
+            await asyncio.sleep(0.005)
+        return {"s": time.perf_counter() - sent, "reached": stats.notices - before}
+
+    tasks = [*(steady(c) for c in present), *(retry(c) for c in present)]
+    extra = await asyncio.gather(broadcast_late(), *([kill_midway()] if kill else []), *tasks)
+    broadcast = extra[0]
+    stats.steady = False
+
+    handing_in, left_to_deadline = present[::2], present[1::2]  # the end: half hand in, the rest run out
+    started = time.perf_counter()
+    await asyncio.gather(*(c.submit() for c in handing_in))
+    handin_s = time.perf_counter() - started
+    last_deadline = max(c.deadline for c in left_to_deadline) if left_to_deadline else time.perf_counter()
+    while time.perf_counter() < last_deadline + GRACE_S + 30 and any(not c.submitted_at for c in left_to_deadline):
+        await asyncio.sleep(0.05)
+    lags = [(c.submitted_at or float("inf")) - (c.deadline + GRACE_S) for c in left_to_deadline]
+    deadline_lag = max(lags, default=0.0)
     await asyncio.gather(*(c.close() for c in candidates), *(p.close() for p in proctors), return_exceptions=True)
 
-    lost = check_ledger(db_path, stats.ledger)
+    lost, unsubmitted = check_database(db_url, stats.ledger, [c.view["attempt_id"] for c in present])
     return {
         "candidates": len(candidates),
         "present": len(present),
@@ -242,14 +362,21 @@ async def exam_day(base: str, demo: dict, steady_seconds: float, db_path: str, s
         "save_p99_ms": round(pct(stats.save_ms, 99), 1),
         "save_p999_ms": round(pct(stats.save_ms, 99.9), 1),
         "save_mean_ms": round(statistics.fmean(stats.save_ms), 1) if stats.save_ms else None,
+        "saves_per_s": round(len(stats.save_ms) / max(0.001, end - steady_from - restart.get("paused_s", 0.0)), 1),
         "dashboard_p50_ms": round(pct(stats.dashboard_ms, 50), 1),
         "dashboard_p99_ms": round(pct(stats.dashboard_ms, 99), 1),
         "dashboard_samples": len(stats.dashboard_ms),
         "start_storm_s": round(start_storm, 2),
         "start_failures": start_failures,
-        "broadcast_s": round(broadcast_s, 3),
-        "broadcast_reached": broadcast_reached,
-        "end_storm_s": round(end_storm, 2),
+        "broadcast_s": round(broadcast["s"], 3),
+        "broadcast_reached": broadcast["reached"],
+        "restart_server_s": round(restart.get("server_s", 0.0), 2),
+        "restart_reattach_s": round(restart.get("reattach_s", 0.0), 2),
+        "restart_reattached": restart.get("reattached", len(present)),
+        "handin_s": round(handin_s, 2),
+        "deadline_submit_lag_s": round(deadline_lag, 2),
+        "end_storm_s": round(max(handin_s, deadline_lag), 2),
+        "unsubmitted": unsubmitted,
         "acknowledged": len(stats.ledger),
         "lost": lost,
         "errors": sum(stats.errors.values()),
@@ -257,30 +384,38 @@ async def exam_day(base: str, demo: dict, steady_seconds: float, db_path: str, s
     }
 
 
-def check_ledger(db_path: str, ledger: dict[tuple[int, str], tuple[int, list[str]]]) -> int:
-    """Every acknowledged answer must be in the database, at that sequence number or a newer one."""
-    with sqlite3.connect(db_path) as db:
+def check_database(db_url: str, ledger: dict, attempt_ids: list[int]) -> tuple[int, int]:
+    """Every acknowledged answer must be in the database, at that sequence number or a newer one; and
+    every attempt must be submitted. Returns (answers lost, attempts not submitted)."""
+    engine = sa.create_engine(db_url)
+    with engine.connect() as db:
         stored = {
-            (a, q): (s, json.loads(ans))
-            for a, q, s, ans in db.execute("SELECT attempt_id, question_id, seq, answer FROM responses")
+            (a, q): (s, json.loads(ans) if isinstance(ans, str) else ans)
+            for a, q, s, ans in db.execute(sa.text("SELECT attempt_id, question_id, seq, answer FROM responses"))
         }
+        submitted = {a for (a,) in db.execute(sa.text("SELECT id FROM attempts WHERE submitted_at IS NOT NULL")).all()}
+    engine.dispose()
     lost = 0
     for key, (seq, answer) in ledger.items():
         found = stored.get(key)
         if found is None or found[0] < seq or (found[0] == seq and found[1] != answer):
             lost += 1
-    return lost
+    return lost, sum(1 for a in attempt_ids if a not in submitted)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="cbt load generator (see bench/run.py)")
     parser.add_argument("--base", required=True)
     parser.add_argument("--demo", required=True, help="JSON printed by python -m cbt demo --json")
-    parser.add_argument("--db", required=True, help="the server's SQLite file, to check the ledger")
-    parser.add_argument("--steady", type=float, default=20)
+    parser.add_argument("--database-url", required=True, help="the server's database, to check the ledger")
+    parser.add_argument("--interval", type=float, nargs=2, default=(20, 60), help="seconds between answers")
+    parser.add_argument("--no-kill", action="store_true", help="leave out the kill -9 and restart")
     args = parser.parse_args()
     demo = json.loads(Path(args.demo).read_text(encoding="utf-8"))
-    print(json.dumps(asyncio.run(exam_day(args.base, demo, args.steady, args.db)), ensure_ascii=False))
+    figures = asyncio.run(
+        exam_day(args.base, demo, args.database_url, interval=tuple(args.interval), kill=not args.no_kill)
+    )
+    print(json.dumps(figures, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

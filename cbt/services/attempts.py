@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from cbt.core.assembly import Form
@@ -246,47 +246,58 @@ def start(session: Session, candidate_id: int, now: datetime) -> dict[str, objec
 def save_response(
     session: Session, candidate_id: int, question_id: str, answer: object, seq: object, now: datetime
 ) -> dict[str, object]:
-    """Save one answer if its sequence number is newer than the stored one; otherwise change nothing."""
+    """Save one answer if its sequence number is newer than the stored one; otherwise change nothing.
+
+    The hottest path of an exam (every answer of every candidate): bare columns, no ORM objects."""
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq <= MAX_SEQ:
         raise InvalidInput("seq 必须是正整数", code="invalid_seq")
-    attempts = _attempts(session, candidate_id, lock=True)
-    found = None
-    for attempt in attempts:
-        entry = paper(session, attempt.form_id).questions.get(question_id)
-        if entry is not None:
-            found = (attempt, entry[0])
-            break
+    A, R = models.Attempt, models.Response
+    rows = session.execute(
+        select(A.id, A.form_id, A.started_at, A.duration_seconds, A.extension_seconds, A.submitted_at)
+        .where(A.candidate_id == candidate_id)
+        .with_for_update()
+    ).all()
+    found = next(
+        ((row, entry[0]) for row in rows if (entry := paper(session, row.form_id).questions.get(question_id))),
+        None,
+    )
     if found is None:
         raise NotFound("没有这道题", code="unknown_question")
     attempt, question = found
-    clock = clock_of(attempt)
-    if clock is None:
+    if attempt.started_at is None:
         raise Conflict("考试尚未开始", code="attempt_not_started")
     if attempt.submitted_at is not None:
         raise Conflict("试卷已提交，不能再修改答案", code="attempt_closed")
+    pauses = session.execute(
+        select(models.Pause.start, models.Pause.end)
+        .where(models.Pause.attempt_id == attempt.id)
+        .order_by(models.Pause.start)
+    ).all()
+    clock = Clock(
+        attempt.started_at,
+        timedelta(seconds=attempt.duration_seconds),
+        timedelta(seconds=attempt.extension_seconds),
+        tuple(Pause(p.start, p.end) for p in pauses),
+    )
     if clock.is_paused(now):
         raise Conflict("考试已暂停，请等待监考员恢复", code="attempt_paused")
     window = clock.save_window(now)
     if window == "closed":
         raise Conflict("考试时间已到，答案未能保存", code="deadline_passed")
     chosen = list(question_type(question.type).normalise(question, answer))
-    row = session.scalar(
-        select(models.Response).where(
-            models.Response.attempt_id == attempt.id, models.Response.question_id == question_id
-        )
-    )
-    applied = row is None or row.seq < seq
-    if row is None:
-        row = models.Response(
-            attempt_id=attempt.id, question_id=question_id, answer=chosen, seq=seq, saved_at=now, late=window == "late"
-        )
-        session.add(row)
+    stored = session.execute(
+        select(R.id, R.seq, R.saved_at).where(R.attempt_id == attempt.id, R.question_id == question_id)
+    ).first()
+    applied = stored is None or stored.seq < seq
+    values = {"answer": chosen, "seq": seq, "saved_at": now, "late": window == "late"}
+    if stored is None:
+        session.execute(insert(R).values(attempt_id=attempt.id, question_id=question_id, **values))
     elif applied:
-        row.answer, row.seq, row.saved_at, row.late = chosen, seq, now, window == "late"
+        session.execute(update(R).where(R.id == stored.id).values(**values))
     return {
         "question_id": question_id,
-        "seq": row.seq,
-        "saved_at": row.saved_at.isoformat(),
+        "seq": seq if applied else stored.seq,
+        "saved_at": (now if applied else stored.saved_at).isoformat(),
         "remaining_seconds": clock.remaining_seconds(now),
         "stale": not applied,
     }

@@ -77,10 +77,15 @@ def login(
 
 
 def authenticate(session: Session, token: str | None) -> LoginInfo:
-    """The live login for a session token, or Unauthorized saying why."""
+    """The live login for a session token, or Unauthorized saying why (every request asks: one query)."""
     if not token:
         raise Unauthorized("请先登录", code="not_logged_in")
-    entry = session.scalar(select(models.CandidateLogin).where(models.CandidateLogin.token == token))
+    L, C = models.CandidateLogin, models.Candidate
+    entry = session.execute(
+        select(L.id, L.candidate_id, L.token, L.csrf_token, L.ended_at, L.ended_reason, C.room_id)
+        .join(C, C.id == L.candidate_id)
+        .where(L.token == token)
+    ).first()
     if entry is None:
         raise Unauthorized("请先登录", code="not_logged_in")
     if entry.ended_at is not None:
@@ -91,7 +96,7 @@ def authenticate(session: Session, token: str | None) -> LoginInfo:
         if entry.ended_reason == "moved":
             raise Unauthorized("监考员已为您换机，请到新座位重新登录", code="session_moved")
         raise Unauthorized("您已退出登录，请重新登录", code="not_logged_in")
-    return _info(session, entry)
+    return LoginInfo(entry.id, entry.candidate_id, entry.room_id, entry.token, entry.csrf_token)
 
 
 def authenticate_id(session: Session, login_id: object) -> LoginInfo:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from cbt.core.attempt import AttemptState, SubmitReason
 from cbt.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -659,14 +659,17 @@ def room_view(
     current = next((s for s in sessions if s.id == exam_session_id), None)
     if current is None:
         current = _active_session(session, room, sessions, now)
-    candidates = _candidates(session, room_id, None)
-    if candidate_ids is not None:
-        candidates = [c for c in candidates if c.id in candidate_ids]
+    query = select(models.Candidate).where(models.Candidate.room_id == room_id).order_by(models.Candidate.seat)
+    if candidate_ids is not None:  # a tile refresh: only the candidates that changed
+        query = query.where(models.Candidate.id.in_(candidate_ids))
+    candidates = list(session.scalars(query))
     ids = [c.id for c in candidates]
     attempts = {
         a.candidate_id: a
         for a in session.scalars(
-            select(models.Attempt).where(models.Attempt.session_id == current.id, models.Attempt.candidate_id.in_(ids))
+            select(models.Attempt)
+            .where(models.Attempt.session_id == current.id, models.Attempt.candidate_id.in_(ids))
+            .options(defer(models.Attempt.order), defer(models.Attempt.score))  # large JSON a tile does not need
         )
     }
     live = set(

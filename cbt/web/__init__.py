@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, jsonify
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import StaticPool
 
 from cbt import clock, i18n
 from cbt.config import PROJECT_ROOT, Config
@@ -42,14 +42,16 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="cbt_session",
+        SESSION_REFRESH_EACH_REQUEST=False,  # the login lasts the exam day; no re-signed cookie on every save
         CBT=config,
     )
     if config.signal_thresholds is not None:
         app.config["CBT_SIGNAL_THRESHOLDS"] = config.signal_thresholds
     engine = make_engine(config.database_url, read_only=True)
-    # The writer's connections are used only by the writer (in gevent's native thread pool when under
-    # gevent), never shared with request greenlets: no pool, so no cross-thread pool locks.
-    write_engine = make_engine(config.database_url, poolclass=NullPool)
+    # The writer's one connection is used only by the writer, one batch at a time (in gevent's native
+    # thread pool when under gevent), never shared with request greenlets: a static pool, no locks,
+    # and no reconnecting (and on SQLite no WAL checkpoint on close) for every batch.
+    write_engine = make_engine(config.database_url, poolclass=StaticPool)
     sessions = make_session_factory(engine)
     writer = Writer(make_session_factory(write_engine))
     app.extensions.update(

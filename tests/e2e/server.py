@@ -49,8 +49,7 @@ class Server:
         self.process = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
-                *("--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--worker-class", "gevent"),
-                *("--graceful-timeout", "3", "--no-control-socket", "wsgi:app"),
+                *("--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "3", "wsgi:app"),
             ],
             cwd=PROJECT_ROOT,
             env=self.env,
