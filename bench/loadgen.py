@@ -46,6 +46,7 @@ def pct(values: list[float], p: float) -> float:
 @dataclass
 class Stats:
     save_ms: list[float] = field(default_factory=list)
+    save_at: list[float] = field(default_factory=list)  # when each counted save was sent
     dashboard_ms: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     ledger: dict[tuple[int, str], tuple[int, list[str]]] = field(default_factory=dict)  # (attempt, qid) -> acked
@@ -173,6 +174,7 @@ class Candidate:
                 continue
             if self.stats.steady:
                 self.stats.save_ms.append((time.perf_counter() - started) * 1000)
+                self.stats.save_at.append(started)
             self.pending.pop(0)
             if result["seq"] == seq:
                 self.stats.ledger[(self.view["attempt_id"], qid)] = (seq, answer)
@@ -264,7 +266,9 @@ class Server:
             raise RuntimeError(f"bench/run.py did not restart the server: {line!r}")
 
 
-async def exam_day(base: str, demo: dict, db_url: str, *, interval: tuple[float, float], kill: bool) -> dict:
+async def exam_day(
+    base: str, demo: dict, db_url: str, *, interval: tuple[float, float], kill: bool, trace: str | None = None
+) -> dict:
     stats = Stats()
     rng = random.Random(1)
     proctors = [
@@ -353,6 +357,12 @@ async def exam_day(base: str, demo: dict, db_url: str, *, interval: tuple[float,
     deadline_lag = max(lags, default=0.0)
     await asyncio.gather(*(c.close() for c in candidates), *(p.close() for p in proctors), return_exceptions=True)
 
+    if trace:  # every counted save: seconds since the start storm ended, milliseconds to the acknowledgement
+        Path(trace).write_text(
+            json.dumps(
+                [(round(t - steady_from, 3), round(ms, 1)) for t, ms in zip(stats.save_at, stats.save_ms, strict=True)]
+            )
+        )
     lost, unsubmitted = check_database(db_url, stats.ledger, [c.view["attempt_id"] for c in present])
     return {
         "candidates": len(candidates),
@@ -410,10 +420,13 @@ def main() -> None:
     parser.add_argument("--database-url", required=True, help="the server's database, to check the ledger")
     parser.add_argument("--interval", type=float, nargs=2, default=(20, 60), help="seconds between answers")
     parser.add_argument("--no-kill", action="store_true", help="leave out the kill -9 and restart")
+    parser.add_argument("--trace", help="write every save's time and latency to this JSON file")
     args = parser.parse_args()
     demo = json.loads(Path(args.demo).read_text(encoding="utf-8"))
     figures = asyncio.run(
-        exam_day(args.base, demo, args.database_url, interval=tuple(args.interval), kill=not args.no_kill)
+        exam_day(
+            args.base, demo, args.database_url, interval=tuple(args.interval), kill=not args.no_kill, trace=args.trace
+        )
     )
     print(json.dumps(figures, ensure_ascii=False), flush=True)
 

@@ -197,6 +197,7 @@ def run_exam(count: int, args: argparse.Namespace) -> dict:
                     sys.executable,
                     *("-m", "bench.loadgen", "--base", server.url, "--demo", str(work / "demo.json")),
                     *("--database-url", env["CBT_DATABASE_URL"], "--interval", *map(str, args.interval)),
+                    *("--trace", str(work / "saves.json")),
                 ],
             ),
             cwd=ROOT,
@@ -207,10 +208,11 @@ def run_exam(count: int, args: argparse.Namespace) -> dict:
         )
         stack.callback(loadgen.kill)
         assert loadgen.stdout is not None and loadgen.stdin is not None
-        lines = []
+        lines, connected = [], 0
         for line in loadgen.stdout:
             if line.strip() == "@kill":  # kill -9 mid-exam, then restart as an operator would
                 memory.stop.set()
+                connected = process_tree_rss_kb(server.process.pid)  # everyone connected and answering
                 server.kill9()
                 server.start()
                 loadgen.stdin.write("@up\n")
@@ -223,7 +225,9 @@ def run_exam(count: int, args: argparse.Namespace) -> dict:
         figures = json.loads(lines[-1])
         figures["server_rss_idle_mb"] = round(memory.idle / 1024, 1)
         figures["server_rss_peak_mb"] = round(memory.peak / 1024, 1)
-        figures["memory_per_candidate_kb"] = round((memory.peak - memory.idle) / max(1, count), 1)
+        figures["server_rss_connected_mb"] = round(connected / 1024, 1)
+        figures["memory_per_candidate_kb"] = round((connected - memory.idle) / max(1, count), 1)
+        figures["memory_per_candidate_peak_kb"] = round((memory.peak - memory.idle) / max(1, count), 1)
         figures["server"] = f"gunicorn gevent, {server.workers} process(es), " + (
             "PostgreSQL + Redis" if args.mode == "scaleout" else "SQLite"
         )

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from cbt.config import BUNDLED_PACKS, Config
 from cbt.db import migrate
 from cbt.db.session import make_engine, make_session_factory
 from cbt.packfiles import load_pack
-from tests.support.postgres import PostgresServer, pg_bin
+from tests.support.postgres import PostgresServer, fresh_database, pg_bin
 
 LSA = BUNDLED_PACKS / "lsa"
-_names = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -38,15 +35,8 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'cbt.db'}"
         return
-    base = request.getfixturevalue("postgres_url")
-    name = f"cbt_test_{os.getpid()}_{next(_names)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @pytest.fixture

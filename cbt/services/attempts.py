@@ -288,16 +288,17 @@ def save_response(
     stored = session.execute(
         select(R.id, R.seq, R.saved_at).where(R.attempt_id == attempt.id, R.question_id == question_id)
     ).first()
-    applied = stored is None or stored.seq < seq
     values = {"answer": chosen, "seq": seq, "saved_at": now, "late": window == "late"}
     if stored is None:
         session.execute(insert(R).values(attempt_id=attempt.id, question_id=question_id, **values))
-    elif applied:
+    elif stored.seq < seq:
         session.execute(update(R).where(R.id == stored.id).values(**values))
+    applied = stored is None or stored.seq < seq
+    kept_seq, kept_at = (seq, now) if stored is None or applied else (stored.seq, stored.saved_at)
     return {
         "question_id": question_id,
-        "seq": seq if applied else stored.seq,
-        "saved_at": (now if applied else stored.saved_at).isoformat(),
+        "seq": kept_seq,
+        "saved_at": kept_at.isoformat(),
         "remaining_seconds": clock.remaining_seconds(now),
         "stale": not applied,
     }

@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from tests.e2e.server import Server
+from tests.support.redis import RedisServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -48,3 +49,14 @@ def context(browser):
     context.set_default_timeout(15000)
     yield context
     context.close()
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CBT_REQUIRE_REDIS"):
+            pytest.fail("redis-server is required (CBT_REQUIRE_REDIS) but not installed: apt-get install redis-server")
+        pytest.skip("redis-server not installed")
+    server = RedisServer()
+    yield server.url
+    server.stop()

@@ -18,13 +18,13 @@ BIN = Path(sys.executable).parent
 
 
 class Server:
-    def __init__(self, root: Path, *, db_path: Path | None = None, **env: str) -> None:
+    def __init__(self, root: Path, *, db_path: Path | None = None, database_url: str | None = None, **env: str) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.db_path = db_path or root / "e2e.db"
         self.env = {
             **os.environ,
             "CBT_INSTANCE_PATH": str(root / "instance"),
-            "CBT_DATABASE_URL": f"sqlite:///{self.db_path}",
+            "CBT_DATABASE_URL": database_url or f"sqlite:///{self.db_path}",
             "CBT_SECRET_KEY": "e2e-secret",
             **env,
         }

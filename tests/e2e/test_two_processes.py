@@ -6,9 +6,7 @@ other's actions live, which only works if the events cross processes through Red
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -16,20 +14,8 @@ from playwright.sync_api import expect
 from tests.e2e.server import Server
 from tests.e2e.test_exam_in_browser import login
 from tests.e2e.test_proctoring_in_browser import Prompts
-from tests.support.redis import RedisServer
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CBT_REQUIRE_REDIS"):
-            pytest.fail("redis-server is required (CBT_REQUIRE_REDIS) but not installed: apt-get install redis-server")
-        pytest.skip("redis-server not installed")
-    server = RedisServer()
-    yield server.url
-    server.stop()
 
 
 def test_events_cross_processes_through_redis(browser, tmp_path, redis_url):
