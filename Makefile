@@ -45,8 +45,8 @@ bench-smoke: install-dev
 	$(BIN)/python -m bench.run --candidates 500 --exam-seconds 35 --interval 2 6 --commit-seconds 1
 
 lint: install-dev
-	$(BIN)/ruff check cbt tests bench wsgi.py
-	$(BIN)/ruff format --check cbt tests bench wsgi.py
+	$(BIN)/ruff check cbt tests bench wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format --check cbt tests bench wsgi.py gunicorn.conf.py
 	$(BIN)/mypy cbt/core cbt/services cbt/db
 
 clean:

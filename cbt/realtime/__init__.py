@@ -34,7 +34,13 @@ def candidate_channel(candidate_id: int) -> str:
 
 
 def room_channel(room_id: int) -> str:
+    """The proctors' dashboards of a room (/monitor)."""
     return f"r{room_id}"
+
+
+def room_candidates_channel(room_id: int) -> str:
+    """Every candidate's page in a room (/exam): broadcasts."""
+    return f"rc{room_id}"
 
 
 class Realtime:
@@ -50,6 +56,8 @@ class Realtime:
         """Push what a committed change means: candidate events, room events, tile refreshes."""
         for candidate_id, event, payload in fx.pushes:
             self.socketio.emit(event, payload, to=candidate_channel(candidate_id), namespace="/exam")
+        for event, payload in fx.room_pushes:
+            self.socketio.emit(event, payload, to=room_candidates_channel(fx.room_id), namespace="/exam")
         for entry in fx.events:
             self.socketio.emit("event", entry, to=room_channel(fx.room_id), namespace="/monitor")
         if fx.dirty or fx.events:

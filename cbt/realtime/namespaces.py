@@ -8,7 +8,7 @@ from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
 from cbt.core.errors import CbtError
-from cbt.realtime import Realtime, candidate_channel, room_channel
+from cbt.realtime import Realtime, candidate_channel, room_candidates_channel, room_channel
 from cbt.services import candidates, proctoring, staff
 from cbt.web import tokens
 
@@ -41,6 +41,7 @@ class ExamNamespace(Namespace):
             raise ConnectionRefusedError(_error(exc)) from exc
         self.who[request.sid] = login.candidate_id  # type: ignore[attr-defined]
         join_room(candidate_channel(login.candidate_id))
+        join_room(room_candidates_channel(login.room_id))
         self.rt.connections[login.candidate_id] += 1
         if self.rt.connections[login.candidate_id] == 1:
             self.rt.publish(self.rt.writer.run(proctoring.set_presence, login.candidate_id, True, self.rt.now()))

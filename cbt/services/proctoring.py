@@ -37,6 +37,7 @@ class Effects:
     dirty: set[int] = field(default_factory=set)  # candidate ids whose tiles changed
     events: list[dict] = field(default_factory=list)  # entries for the room's live event list
     pushes: list[tuple[int, str, dict]] = field(default_factory=list)  # (candidate id, event, payload)
+    room_pushes: list[tuple[str, dict]] = field(default_factory=list)  # (event, payload) to every page of the room
     result: dict = field(default_factory=dict)
 
     def event(
@@ -361,15 +362,17 @@ def message(
 ) -> Effects:
     text = _text(text, "消息内容")
     check_room(session, staff, room_id, act=True)
-    targets = _candidates(session, room_id, candidate_id)
+    target = _candidates(session, room_id, candidate_id)[0] if candidate_id is not None else None
     row = models.Message(room_id=room_id, candidate_id=candidate_id, text=text, sent_at=now, sent_by=staff.actor)
     session.add(row)
     session.flush()
     fx = Effects(room_id, result={"message_id": row.id})
-    payload = {"id": row.id, "text": text, "at": now.isoformat(), "broadcast": candidate_id is None}
-    fx.pushes += [(c.id, "notice", payload) for c in targets]
-    label = ("广播：" if candidate_id is None else "消息：") + text
-    _log(session, fx, "message", label, now, staff, targets[0] if candidate_id else None)
+    payload = {"id": row.id, "text": text, "at": now.isoformat(), "broadcast": target is None}
+    if target is None:  # one emit for the room, not one per candidate (one Redis message in scale-out)
+        fx.room_pushes.append(("notice", payload))
+    else:
+        fx.pushes.append((target.id, "notice", payload))
+    _log(session, fx, "message", ("广播：" if target is None else "消息：") + text, now, staff, target)
     return fx
 
 

@@ -148,6 +148,14 @@ def test_proctor_actions_over_http_are_pushed_to_the_candidate(app, candidate, c
     assert msg["text"] == "请检查答题卡" and msg["broadcast"] is True
     assert sock.emit("ack", {"message_id": message_id}, namespace="/exam", callback=True) == {"acknowledged": True}
     assert sock.emit("ack", {"message_id": "x"}, namespace="/exam", callback=True)["error"] == "bad_message_id"
+    with app.extensions["cbt.sessions"]() as s, transaction(s):  # the proctor takes a second room too
+        staff.assign(s, "p1", crew["other"], now=exam.clock(), actor="t")
+    sock.get_received("/exam")
+    elsewhere = staff_client.post(
+        f"/api/v1/proctor/rooms/{crew['other']}/message", json={"text": "别的考场"}, headers=headers
+    )
+    assert elsewhere.status_code == 200
+    assert not [e for e in sock.get_received("/exam") if e["name"] == "notice"], "a broadcast stays in its room"
 
 
 def test_a_candidate_cannot_use_the_proctor_api(app, candidate, crew):
