@@ -210,7 +210,8 @@ class Attempt(Base):
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("exam_sessions.id"), index=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"))
-    order: Mapped[list]  # [{"id": item id, "questions": [{"id", "options": [...]}]}]: this candidate's order
+    # Large JSON read only by the candidate's paper view and scoring: loaded when first touched.
+    order: Mapped[list] = mapped_column(deferred=True)  # [{"id": item id, "questions": [{"id", "options"}]}]
     duration_seconds: Mapped[int] = mapped_column(Integer)
     extension_seconds: Mapped[int] = mapped_column(Integer, default=0)
     admitted_at: Mapped[datetime | None] = mapped_column()
@@ -220,7 +221,7 @@ class Attempt(Base):
     submit_reason: Mapped[str | None] = mapped_column(String(16))
     close_note: Mapped[str | None] = mapped_column(Text)
     receipt: Mapped[str | None] = mapped_column(String(16))
-    score: Mapped[dict | None]
+    score: Mapped[dict | None] = mapped_column(deferred=True)
 
     candidate: Mapped[Candidate] = relationship()
     session: Mapped[ExamSession] = relationship()

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from cbt.core.assembly import Form
@@ -243,20 +243,31 @@ def start(session: Session, candidate_id: int, now: datetime) -> dict[str, objec
     return {"attempt_id": attempt.id, "part": attempt.session.part}
 
 
+# The save path's statements, built once: SQLAlchemy then reuses their compiled form and cache keys.
+_A, _R, _P = models.Attempt, models.Response, models.Pause
+_SAVE_ATTEMPTS = (
+    select(_A.id, _A.form_id, _A.started_at, _A.duration_seconds, _A.extension_seconds, _A.submitted_at)
+    .where(_A.candidate_id == bindparam("candidate_id"))
+    .with_for_update()
+)
+_SAVE_PAUSES = select(_P.start, _P.end).where(_P.attempt_id == bindparam("attempt_id")).order_by(_P.start)
+_SAVE_STORED = select(_R.id, _R.seq, _R.saved_at).where(
+    _R.attempt_id == bindparam("attempt_id"), _R.question_id == bindparam("question_id")
+)
+_SAVE_INSERT = insert(_R)
+_SAVE_UPDATE = update(_R).where(_R.id == bindparam("response_id"))
+
+
 def save_response(
     session: Session, candidate_id: int, question_id: str, answer: object, seq: object, now: datetime
 ) -> dict[str, object]:
     """Save one answer if its sequence number is newer than the stored one; otherwise change nothing.
 
-    The hottest path of an exam (every answer of every candidate): bare columns, no ORM objects."""
+    The hottest path of an exam (every answer of every candidate): prepared Core statements, no ORM objects."""
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq <= MAX_SEQ:
         raise InvalidInput("seq 必须是正整数", code="invalid_seq")
-    A, R = models.Attempt, models.Response
-    rows = session.execute(
-        select(A.id, A.form_id, A.started_at, A.duration_seconds, A.extension_seconds, A.submitted_at)
-        .where(A.candidate_id == candidate_id)
-        .with_for_update()
-    ).all()
+    db = session.connection()
+    rows = db.execute(_SAVE_ATTEMPTS, {"candidate_id": candidate_id}).all()
     found = next(
         ((row, entry[0]) for row in rows if (entry := paper(session, row.form_id).questions.get(question_id))),
         None,
@@ -268,11 +279,7 @@ def save_response(
         raise Conflict("考试尚未开始", code="attempt_not_started")
     if attempt.submitted_at is not None:
         raise Conflict("试卷已提交，不能再修改答案", code="attempt_closed")
-    pauses = session.execute(
-        select(models.Pause.start, models.Pause.end)
-        .where(models.Pause.attempt_id == attempt.id)
-        .order_by(models.Pause.start)
-    ).all()
+    pauses = db.execute(_SAVE_PAUSES, {"attempt_id": attempt.id}).all()
     clock = Clock(
         attempt.started_at,
         timedelta(seconds=attempt.duration_seconds),
@@ -285,16 +292,14 @@ def save_response(
     if window == "closed":
         raise Conflict("考试时间已到，答案未能保存", code="deadline_passed")
     chosen = list(question_type(question.type).normalise(question, answer))
-    stored = session.execute(
-        select(R.id, R.seq, R.saved_at).where(R.attempt_id == attempt.id, R.question_id == question_id)
-    ).first()
+    stored = db.execute(_SAVE_STORED, {"attempt_id": attempt.id, "question_id": question_id}).first()
     values = {"answer": chosen, "seq": seq, "saved_at": now, "late": window == "late"}
+    applied = stored is None or stored.seq < seq  # else a duplicate or an older save (a retry, a second tab)
     if stored is None:
-        session.execute(insert(R).values(attempt_id=attempt.id, question_id=question_id, **values))
-    elif stored.seq < seq:
-        session.execute(update(R).where(R.id == stored.id).values(**values))
-    applied = stored is None or stored.seq < seq
-    kept_seq, kept_at = (seq, now) if stored is None or applied else (stored.seq, stored.saved_at)
+        db.execute(_SAVE_INSERT, {"attempt_id": attempt.id, "question_id": question_id, **values})
+    elif applied:
+        db.execute(_SAVE_UPDATE, {"response_id": stored.id, **values})
+    kept_seq, kept_at = (stored.seq, stored.saved_at) if stored is not None and not applied else (seq, now)
     return {
         "question_id": question_id,
         "seq": kept_seq,

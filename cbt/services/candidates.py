@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from cbt.core.candidates import normalise_id_number
@@ -76,16 +76,19 @@ def login(
     return LoginInfo(entry.id, candidate.id, candidate.room_id, entry.token, entry.csrf_token, bool(previous))
 
 
+_L, _C = models.CandidateLogin, models.Candidate
+_LOGIN_BY_TOKEN = (  # built once: every request of every candidate runs it
+    select(_L.id, _L.candidate_id, _L.token, _L.csrf_token, _L.ended_at, _L.ended_reason, _C.room_id)
+    .join(_C, _C.id == _L.candidate_id)
+    .where(_L.token == bindparam("token"))
+)
+
+
 def authenticate(session: Session, token: str | None) -> LoginInfo:
     """The live login for a session token, or Unauthorized saying why (every request asks: one query)."""
     if not token:
         raise Unauthorized("请先登录", code="not_logged_in")
-    L, C = models.CandidateLogin, models.Candidate
-    entry = session.execute(
-        select(L.id, L.candidate_id, L.token, L.csrf_token, L.ended_at, L.ended_reason, C.room_id)
-        .join(C, C.id == L.candidate_id)
-        .where(L.token == token)
-    ).first()
+    entry = session.connection().execute(_LOGIN_BY_TOKEN, {"token": token}).first()
     if entry is None:
         raise Unauthorized("请先登录", code="not_logged_in")
     if entry.ended_at is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from cbt.core.attempt import AttemptState, SubmitReason
 from cbt.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -670,9 +670,7 @@ def room_view(
     attempts = {
         a.candidate_id: a
         for a in session.scalars(
-            select(models.Attempt)
-            .where(models.Attempt.session_id == current.id, models.Attempt.candidate_id.in_(ids))
-            .options(defer(models.Attempt.order), defer(models.Attempt.score))  # large JSON a tile does not need
+            select(models.Attempt).where(models.Attempt.session_id == current.id, models.Attempt.candidate_id.in_(ids))
         )
     }
     live = set(
