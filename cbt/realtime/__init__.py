@@ -93,20 +93,21 @@ class Realtime:
             self.socketio.sleep(COALESCE_SECONDS)  # let more changes of the same moment join this round
             with self._lock:
                 dirty, self._dirty = self._dirty, defaultdict(set)
-            for room_id, candidates in dirty.items():
-                try:
-                    self._send_tiles(room_id, candidates)
-                except Exception:
-                    log.exception("sending tiles for room %s failed", room_id)
+            try:
+                self._send_tiles(dirty)
+            except Exception:
+                log.exception("sending tiles for rooms %s failed", sorted(dirty))
 
-    def _send_tiles(self, room_id: int, candidates: set[int]) -> None:
-        """Only the changed tiles (the page derives the summary); the whole room when staff came or went."""
+    def _send_tiles(self, dirty: dict[int, set[int]]) -> None:
+        """Only the changed tiles (the page derives the summary), computed for every changed room at
+        once; a room whose staff came or went gets its whole view (for the staffing line)."""
         with self.app.app_context(), self.app.extensions["cbt.sessions"]() as session:
-            view = proctoring.room_view(session, SYSTEM, room_id, None, self.now(), candidates or None)
-        update = {"tiles": view["tiles"], "session": view["session"]}
-        if not candidates:
-            update["staffing"] = view["staffing"]
-        self.socketio.emit("tiles", update, to=room_channel(room_id), namespace="/monitor")
+            updates = proctoring.tile_updates(session, {r: c for r, c in dirty.items() if c}, self.now())
+            for room_id in (r for r, c in dirty.items() if not c):
+                view = proctoring.room_view(session, SYSTEM, room_id, None, self.now())
+                updates[room_id] = {"tiles": view["tiles"], "session": view["session"], "staffing": view["staffing"]}
+        for room_id, update in updates.items():
+            self.socketio.emit("tiles", update, to=room_channel(room_id), namespace="/monitor")
 
 
 def async_mode() -> str:

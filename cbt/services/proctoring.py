@@ -9,6 +9,7 @@ push once the commit is done (tiles to refresh, a room event, messages to candid
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -624,54 +625,77 @@ TILE_STATES = {
 
 def room_sessions(session: Session, room: models.Room) -> list[models.ExamSession]:
     rows = session.scalars(select(models.ExamSession).where(models.ExamSession.batch_id == room.batch_id))
-    return sorted(rows, key=lambda s: (s.starts_at, s.part != "theory"))
+    return _in_order(rows)
 
 
-def _active_session(
-    session: Session, room: models.Room, sessions: list[models.ExamSession], now: datetime
-) -> models.ExamSession:
+def _in_order(sessions: Iterable[models.ExamSession]) -> list[models.ExamSession]:
+    return sorted(sessions, key=lambda s: (s.starts_at, s.part != "theory"))
+
+
+def _unfinished(session: Session, room_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Per room, the sessions in which some attempt is not yet submitted (one query for many rooms)."""
+    rows = session.execute(
+        select(models.Candidate.room_id, models.Attempt.session_id)
+        .join(models.Candidate, models.Candidate.id == models.Attempt.candidate_id)
+        .where(models.Candidate.room_id.in_(list(room_ids)), models.Attempt.submitted_at.is_(None))
+        .group_by(models.Candidate.room_id, models.Attempt.session_id)
+    ).all()
+    found: dict[int, set[int]] = {}
+    for room_id, session_id in rows:
+        found.setdefault(room_id, set()).add(session_id)
+    return found
+
+
+def _active_session(sessions: list[models.ExamSession], unfinished: set[int], now: datetime) -> models.ExamSession:
     """The first opened session the room has not finished; else the last opened one; else the first."""
     opened = [s for s in sessions if s.starts_at <= now]
     for candidate_session in opened:
-        unfinished = session.scalar(
-            select(models.Attempt.id)
-            .join(models.Candidate, models.Candidate.id == models.Attempt.candidate_id)
-            .where(
-                models.Candidate.room_id == room.id,
-                models.Attempt.session_id == candidate_session.id,
-                models.Attempt.submitted_at.is_(None),
-            )
-            .limit(1)
-        )
-        if unfinished:
+        if candidate_session.id in unfinished:
             return candidate_session
     return (opened or sessions)[-1 if opened else 0]
 
 
-def room_view(
-    session: Session,
-    staff: StaffInfo,
-    room_id: int,
-    exam_session_id: int | None,
-    now: datetime,
-    candidate_ids: set[int] | None = None,
-) -> dict:
-    """Tiles, summary, staffing and recent events of a room for one session (default: the latest open one)."""
-    room = check_room(session, staff, room_id, act=False)
-    sessions = room_sessions(session, room)
-    current = next((s for s in sessions if s.id == exam_session_id), None)
-    if current is None:
-        current = _active_session(session, room, sessions, now)
-    query = select(models.Candidate).where(models.Candidate.room_id == room_id).order_by(models.Candidate.seat)
-    if candidate_ids is not None:  # a tile refresh: only the candidates that changed
-        query = query.where(models.Candidate.id.in_(candidate_ids))
-    candidates = list(session.scalars(query))
+def tile_updates(session: Session, dirty: dict[int, set[int]], now: datetime) -> dict[int, dict]:
+    """The changed tiles of many rooms at once, for the coalesced live updates: a fixed number of
+    queries however many rooms changed. ``dirty`` maps room ids to the candidates that changed."""
+    rooms = session.scalars(select(models.Room).where(models.Room.id.in_(list(dirty)))).all()
+    by_batch: dict[int, list[models.ExamSession]] = {}
+    batch_ids = {r.batch_id for r in rooms}
+    for s in session.scalars(select(models.ExamSession).where(models.ExamSession.batch_id.in_(batch_ids))):
+        by_batch.setdefault(s.batch_id, []).append(s)
+    unfinished = _unfinished(session, dirty)
+    active = {
+        r.id: _active_session(_in_order(by_batch.get(r.batch_id, [])), unfinished.get(r.id, set()), now)
+        for r in rooms
+        if by_batch.get(r.batch_id)
+    }
+    ids = [c for room_id in active for c in dirty[room_id]]
+    candidates = session.scalars(
+        select(models.Candidate).where(models.Candidate.id.in_(ids)).order_by(models.Candidate.seat)
+    ).all()
+    tiles: dict[int, list[dict]] = {room_id: [] for room_id in active}
+    for c, tile in zip(candidates, _tiles(session, candidates, {r: s.id for r, s in active.items()}, now), strict=True):
+        tiles[c.room_id].append(tile)
+    return {
+        room_id: {"tiles": tiles[room_id], "session": {"id": s.id, "part": s.part}, "server_time": now.isoformat()}
+        for room_id, s in active.items()
+    }
+
+
+def _tiles(
+    session: Session, candidates: Sequence[models.Candidate], session_of_room: dict[int, int], now: datetime
+) -> list[dict]:
+    """The tiles of these candidates, each for the session its room shows."""
     ids = [c.id for c in candidates]
+    room_of = {c.id: c.room_id for c in candidates}
     attempts = {
         a.candidate_id: a
         for a in session.scalars(
-            select(models.Attempt).where(models.Attempt.session_id == current.id, models.Attempt.candidate_id.in_(ids))
+            select(models.Attempt).where(
+                models.Attempt.candidate_id.in_(ids), models.Attempt.session_id.in_(set(session_of_room.values()))
+            )
         )
+        if a.session_id == session_of_room.get(room_of[a.candidate_id])
     }
     live = set(
         session.scalars(
@@ -694,17 +718,38 @@ def room_view(
         if attempts
         else {}
     )
-    incidents = dict(
-        session.execute(
-            select(models.Incident.candidate_id, func.count())
-            .where(models.Incident.candidate_id.in_(ids), models.Incident.kind.in_(BADGE_KINDS))
-            .group_by(models.Incident.candidate_id)
-        ).all()
+    incidents = _incident_counts(session, ids)
+    return [_tile(c, attempts.get(c.id), c.id in live, answered, incidents, now, session) for c in candidates]
+
+
+def _incident_counts(session: Session, candidate_ids: list[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(models.Incident.candidate_id, func.count())
+        .where(models.Incident.candidate_id.in_(candidate_ids), models.Incident.kind.in_(BADGE_KINDS))
+        .group_by(models.Incident.candidate_id)
     )
-    tiles = [_tile(c, attempts.get(c.id), c.id in live, answered, incidents, now, session) for c in candidates]
+    return {candidate_id: n for candidate_id, n in rows if candidate_id is not None}
+
+
+def room_view(
+    session: Session,
+    staff: StaffInfo,
+    room_id: int,
+    exam_session_id: int | None,
+    now: datetime,
+) -> dict:
+    """Tiles, summary, staffing and recent events of a room for one session (default: the latest open one)."""
+    room = check_room(session, staff, room_id, act=False)
+    sessions = room_sessions(session, room)
+    current = next((s for s in sessions if s.id == exam_session_id), None)
+    if current is None:
+        current = _active_session(sessions, _unfinished(session, [room_id]).get(room_id, set()), now)
+    candidates = session.scalars(
+        select(models.Candidate).where(models.Candidate.room_id == room_id).order_by(models.Candidate.seat)
+    ).all()
+    tiles = _tiles(session, candidates, {room_id: current.id}, now)
+    incidents = sum(t["incidents"] for t in tiles)
     view: dict = {"tiles": tiles, "session": {"id": current.id, "part": current.part}, "server_time": now.isoformat()}
-    if candidate_ids is not None:
-        return view
     counts = {k: 0 for k in TILE_STATES}
     for t in tiles:
         counts[t["state"]] += 1
@@ -730,7 +775,7 @@ def room_view(
     view.update(
         room={"id": room.id, "code": room.code, "name": room.name},
         sessions=[{"id": s.id, "part": s.part, "starts_at": s.starts_at.isoformat()} for s in sessions],
-        summary={"total": len(candidates), **counts, "incidents": sum(incidents.values())},
+        summary={"total": len(candidates), **counts, "incidents": incidents},
         staffing={
             "assigned": [{"name": a.staff.name, "online": a.online} for a in assigned],
             "present": present,

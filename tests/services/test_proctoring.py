@@ -282,3 +282,21 @@ def test_stored_events_read_as_they_were_shown(sessions, day, people):
     with sessions() as s:
         stored = proctoring.room_view(s, people["p1"], r1, None, day.clock())["events"]
     assert stored[0]["text"] == live[0]["text"] == "延长 5 分钟：补时"
+
+
+def test_tile_updates_cover_many_rooms_in_one_round(sessions, day, people):
+    r1, r2 = people["rooms"]["R01"], people["rooms"]["R02"]
+    first, second = people["candidates"][0], people["candidates"][1]
+    start_candidate(sessions, day, *first)
+    with sessions() as s:
+        r2_ids = set(s.scalars(select(models.Candidate.id).where(models.Candidate.room_id == r2)))
+        updates = proctoring.tile_updates(s, {r1: {first[0], second[0]}, r2: r2_ids}, day.clock())
+        whole = proctoring.room_view(s, people["p1"], r1, None, day.clock())
+    assert set(updates) == {r1, r2}
+    assert {t["candidate_id"] for t in updates[r1]["tiles"]} == {first[0], second[0]}
+    assert {t["candidate_id"] for t in updates[r2]["tiles"]} == r2_ids
+    by_id = {t["candidate_id"]: t for t in whole["tiles"]}
+    for tile in updates[r1]["tiles"]:  # the same tile as the room's own view shows
+        assert tile == by_id[tile["candidate_id"]]
+    assert by_id[first[0]]["state"] == "offline" and by_id[second[0]]["state"] == "absent"  # started, no socket
+    assert updates[r1]["session"] == whole["session"]
