@@ -12,8 +12,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, bindparam, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from cbt.core.attempt import AttemptState, SubmitReason
@@ -30,6 +31,14 @@ MAX_EXTENSION_MINUTES = 120
 MAX_TEXT = 500
 
 
+class Seated(Protocol):
+    """A candidate as an event names them: a model, or a row of the same columns."""
+
+    id: int
+    seat: str
+    name: str
+
+
 @dataclass
 class Effects:
     """What to push after the commit."""
@@ -41,9 +50,7 @@ class Effects:
     room_pushes: list[tuple[str, dict]] = field(default_factory=list)  # (event, payload) to every page of the room
     result: dict = field(default_factory=dict)
 
-    def event(
-        self, kind: str, text: str, at: datetime, candidate: models.Candidate | None = None, by: str = ""
-    ) -> None:
+    def event(self, kind: str, text: str, at: datetime, candidate: Seated | None = None, by: str = "") -> None:
         self.events.append(
             {
                 "kind": kind,
@@ -377,28 +384,38 @@ def message(
     return fx
 
 
+_C, _M, _MA = models.Candidate, models.Message, models.MessageAck
+_ACK_CONTEXT = (  # built once: a broadcast brings every candidate's receipt at the same moment
+    select(
+        _C.id,
+        _C.room_id,
+        _C.seat,
+        _C.name,
+        _M.room_id.label("message_room"),
+        _M.candidate_id.label("addressee"),
+        _M.text,
+        select(_MA.id)
+        .where(_MA.message_id == _M.id, _MA.candidate_id == _C.id)
+        .correlate(_M, _C)
+        .exists()
+        .label("already"),
+    ).where(_C.id == bindparam("candidate_id"), _M.id == bindparam("message_id"))
+)
+_ACK_INSERT = insert(_MA)
+
+
 def acknowledge(session: Session, candidate_id: int, message_id: object, now: datetime) -> Effects:
     """The candidate confirms they read a message (called from the candidate's socket)."""
     if isinstance(message_id, bool) or not isinstance(message_id, int):
         raise InvalidInput("消息编号无效", code="bad_message_id")
-    candidate = session.get(models.Candidate, candidate_id)
-    msg = session.get(models.Message, message_id)
-    if (
-        candidate is None
-        or msg is None
-        or msg.room_id != candidate.room_id
-        or msg.candidate_id not in (None, candidate_id)
-    ):
+    db = session.connection()
+    found = db.execute(_ACK_CONTEXT, {"candidate_id": candidate_id, "message_id": message_id}).first()
+    if found is None or found.message_room != found.room_id or found.addressee not in (None, candidate_id):
         raise NotFound("消息不存在", code="message_not_found")
-    exists = session.scalar(
-        select(models.MessageAck.id).where(
-            models.MessageAck.message_id == message_id, models.MessageAck.candidate_id == candidate_id
-        )
-    )
-    fx = Effects(candidate.room_id, {candidate_id})
-    if not exists:
-        session.add(models.MessageAck(message_id=message_id, candidate_id=candidate_id, acked_at=now))
-        fx.event("ack", f"已确认消息：{msg.text[:20]}", now, candidate)
+    fx = Effects(found.room_id, {candidate_id})
+    if not found.already:
+        db.execute(_ACK_INSERT, {"message_id": message_id, "candidate_id": candidate_id, "acked_at": now})
+        fx.event("ack", f"已确认消息：{found.text[:20]}", now, found)
     return fx
 
 
