@@ -399,7 +399,10 @@ _ACK_CONTEXT = (  # built once: a broadcast brings every candidate's receipt at 
         .correlate(_M, _C)
         .exists()
         .label("already"),
-    ).where(_C.id == bindparam("candidate_id"), _M.id == bindparam("message_id"))
+    )
+    .select_from(_C)
+    .join(_M, _M.id == bindparam("message_id"))  # one candidate, one message: a join of one row to one
+    .where(_C.id == bindparam("candidate_id"))
 )
 _ACK_INSERT = insert(_MA)
 
