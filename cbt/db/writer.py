@@ -96,6 +96,8 @@ class Writer:
                         outcomes.append((future, job(session, *args, **kwargs), None))
                 except Exception as exc:  # the job's own error goes back to its caller only
                     outcomes.append((future, None, exc))
+                # Hot jobs write with Core statements, past the ORM: the next job reads afresh.
+                session.expire_all()
             try:
                 session.commit()
             except Exception as exc:

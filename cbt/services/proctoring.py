@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import String, bindparam, cast, func, insert, select
+from sqlalchemy import String, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cbt.core.attempt import AttemptState, SubmitReason
@@ -549,21 +549,39 @@ def _duration_text(detail: dict) -> str:
     return f"（{seconds:.0f} 秒）" if isinstance(seconds, (int, float)) else ""
 
 
+_A = models.Attempt
+_PRESENCE = select(_C.id, _C.room_id, _C.seat, _C.name, _C.online).where(_C.id == bindparam("candidate_id"))
+_IN_PROGRESS = (
+    select(_A.id)
+    .where(_A.candidate_id == bindparam("candidate_id"), _A.started_at.is_not(None), _A.submitted_at.is_(None))
+    .limit(1)
+)
+_SET_PRESENCE = (
+    update(_C)
+    .where(_C.id == bindparam("candidate_id"))
+    .values(online=bindparam("now_online"), last_seen_at=bindparam("seen"))
+)
+
+
 def set_presence(session: Session, candidate_id: int, online: bool, now: datetime) -> Effects:
-    candidate = session.get(models.Candidate, candidate_id)
+    """A candidate's page connected or went away; a change during the exam is an incident. Every
+    socket of every candidate comes through here (a start storm, a restart): statements built once."""
+    db = session.connection()
+    candidate = db.execute(_PRESENCE, {"candidate_id": candidate_id}).first()
     if candidate is None:
         return Effects()
     fx = Effects(candidate.room_id, {candidate_id})
-    was = candidate.online
-    candidate.online, candidate.last_seen_at = online, now
-    attempt = _current_attempt(session, candidate, now)
-    if was != online and attempt is not None and attempt.started_at is not None:
+    db.execute(_SET_PRESENCE, {"candidate_id": candidate_id, "now_online": online, "seen": now})
+    attempt_id = (
+        db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).scalar() if candidate.online != online else None
+    )
+    if attempt_id is not None:
         kind = "reconnected" if online else "disconnected"
         session.add(
             models.Incident(
                 room_id=candidate.room_id,
                 candidate_id=candidate_id,
-                attempt_id=attempt.id,
+                attempt_id=attempt_id,
                 kind=kind,
                 detail={},
                 at=now,
