@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 GRACE_S = 5.0  # cbt.core.timing.GRACE: the server submits this long after the deadline
 HANDIN_BEFORE_DEADLINE_S = 3.0
+READING_SECONDS = (2.0, 8.0)  # a candidate reads a proctor's message before clicking 我已知晓
 
 
 def pct(values: list[float], p: float) -> float:
@@ -83,6 +84,7 @@ class Candidate:
         self.seq: dict[str, int] = {}
         self.pending: list[tuple[str, int, list[str]]] = []  # answers not yet acknowledged, in order
         self.flushing = False
+        self.reading: asyncio.Future | None = None  # reading a proctor's message before acknowledging it
         self.candidate_id = 0
         self.deadline = 0.0  # perf_counter time of this attempt's deadline
         self.connected_at = 0.0  # last (re)connection of the live channel
@@ -93,7 +95,13 @@ class Candidate:
 
     async def _notice(self, data: Any) -> None:
         self.stats.notices += 1
-        await self.sio.emit("ack", {"message_id": data["id"]}, namespace="/exam")
+        self.reading = asyncio.ensure_future(self._acknowledge(data["id"]))
+
+    async def _acknowledge(self, message_id: int) -> None:
+        """The page covers the paper with the message; the candidate reads it and clicks 我已知晓."""
+        await asyncio.sleep(random.uniform(*READING_SECONDS))
+        if self.sio.connected:
+            await self.sio.emit("ack", {"message_id": message_id}, namespace="/exam")
 
     async def _connected(self) -> None:
         self.connected_at = time.perf_counter()

@@ -115,13 +115,23 @@ def _answers(session: Session, attempt_id: int) -> dict[str, models.Response]:
 # --- reads ------------------------------------------------------------------------------------------
 
 
-def status(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
-    """What the identity page shows: who, where, which sessions, when they open."""
+def _candidate_and_batch(session: Session, candidate_id: int) -> tuple[models.Candidate, models.Batch]:
     candidate = session.get(models.Candidate, candidate_id, options=[joinedload(models.Candidate.room)])
     if candidate is None:
         raise NotFound("考生不存在", code="candidate_not_found")
     batch = session.get(models.Batch, candidate.batch_id, options=[joinedload(models.Batch.pack)])
     assert batch is not None
+    return candidate, batch
+
+
+def candidate_info(session: Session, candidate_id: int) -> dict[str, object]:
+    """Who the candidate is, as the login answer shows it."""
+    return candidate_view(*_candidate_and_batch(session, candidate_id))
+
+
+def status(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
+    """What the identity page shows: who, where, which sessions, when they open."""
+    candidate, batch = _candidate_and_batch(session, candidate_id)
     attempts = _attempts(session, candidate_id)
     current = _current(attempts, now)
     sessions = []

@@ -55,9 +55,7 @@ def login():  # type: ignore[no-untyped-def]
     session.clear()
     session[SESSION_KEY] = info.token
     session.permanent = True
-    return jsonify(
-        {"candidate": attempts.status(db(), info.candidate_id, now())["candidate"], "csrf_token": info.csrf_token}
-    )
+    return jsonify({"candidate": attempts.candidate_info(db(), info.candidate_id), "csrf_token": info.csrf_token})
 
 
 @bp.post("/v1/candidate/logout")
