@@ -226,8 +226,8 @@ def run_exam(count: int, args: argparse.Namespace) -> dict:
         figures["server_rss_idle_mb"] = round(memory.idle / 1024, 1)
         figures["server_rss_peak_mb"] = round(memory.peak / 1024, 1)
         figures["server_rss_connected_mb"] = round(connected / 1024, 1)
-        figures["memory_per_candidate_kb"] = round((connected - memory.idle) / max(1, count), 1)
-        figures["memory_per_candidate_peak_kb"] = round((memory.peak - memory.idle) / max(1, count), 1)
+        figures["memory_per_candidate_kb"] = round((connected - memory.idle) / max(1, figures["present"]), 1)
+        figures["memory_per_candidate_peak_kb"] = round((memory.peak - memory.idle) / max(1, figures["present"]), 1)
         figures["server"] = f"gunicorn gevent, {server.workers} process(es), " + (
             "PostgreSQL + Redis" if args.mode == "scaleout" else "SQLite"
         )

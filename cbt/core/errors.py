@@ -105,3 +105,10 @@ class Unauthorized(CbtError):
 class Forbidden(CbtError):
     code = "forbidden"
     status = 403
+
+
+class Busy(CbtError):
+    """The server could not do it in time (an overload): try again; a retry never does it twice."""
+
+    code = "server_busy"
+    status = 503

@@ -19,9 +19,12 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
+
+from cbt.core.errors import Busy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,8 +33,9 @@ Job = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], Future[Any]]
 
 
 class Writer:
-    def __init__(self, sessions: sessionmaker[Session], *, name: str = "cbt-writer") -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, name: str = "cbt-writer", timeout: float = 30) -> None:
         self._sessions = sessions
+        self.timeout = timeout  # how long a caller waits for its commit before it is told to retry
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -40,8 +44,14 @@ class Writer:
         self.jobs = 0
 
     def run(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``job(session, *args, **kwargs)`` in the writer; return its result once committed, or raise its error."""
-        return self.submit(job, *args, **kwargs).result(timeout=30)
+        """Run ``job(session, *args, **kwargs)`` in the writer; return its result once committed, or raise
+        its error; :class:`Busy` when the writer is so far behind that the caller has waited too long (the
+        job may still commit later: every write use case is safe to repeat)."""
+        try:
+            return self.submit(job, *args, **kwargs).result(timeout=self.timeout)
+        except FutureTimeout:
+            log.warning("writer %s: a job waited over %s s", self._name, self.timeout)
+            raise Busy("服务器繁忙，请稍后重试", code="server_busy") from None
 
     def submit(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
         self._ensure_started()

@@ -126,6 +126,7 @@ OPENAPI: dict[str, Any] = {
                     "409": _error("attempt_closed | deadline_passed | attempt_not_started"),
                     "413": _error("request_entity_too_large"),
                     "422": _error("invalid_answer | invalid_seq"),
+                    "503": _error("server_busy (keep the answer and send it again; a repeat changes nothing)"),
                 },
             }
         },

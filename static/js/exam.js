@@ -367,7 +367,8 @@
           if (now && now.seq <= result.seq) delete state.pending[qid];
           persist();
         } catch (e) {
-          if (e instanceof NetworkError) {
+          if (e instanceof NetworkError || (e instanceof ApiError && e.status >= 500)) {
+            // no answer from the server, or it was too busy to give one: keep the answer and try again
             state.offline = true;
             scheduleRetry();
             break;

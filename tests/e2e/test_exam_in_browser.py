@@ -178,6 +178,31 @@ def test_kill_9_mid_exam_loses_nothing(context, server):
     expect(page.locator(f'input[value="{qs[0]["options"][1]["id"]}"]')).to_be_checked()
 
 
+def test_a_busy_server_loses_no_answer(context, server):
+    """A 503 (the writer too far behind), or a proxy's 502/504, is not a refusal: the page keeps the
+    answer and sends it again until the server takes it."""
+    account = server.demo(candidates=2)["candidates"][0]
+    page = context.new_page()
+    login(page, server, account)
+    start(page)
+    q = questions(api(page, server))[0]
+    refused = []
+
+    def busy_once(route):
+        if not refused:
+            refused.append(route.request.url)
+            route.fulfill(status=503, json={"error": "server_busy", "message": "服务器繁忙，请稍后重试"})
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/candidate/attempt/responses/**", busy_once)
+    open_question(page, q["id"])
+    answer(page, q, (1,))
+    saved(page)
+    assert refused, "the first save was answered 503"
+    assert api(page, server)["responses"][q["id"]]["answer"] == [q["options"][1]["id"]]
+
+
 def test_the_server_submits_when_the_browser_is_gone(context, server):
     account = server.demo(candidates=1, minutes=0.1)["candidates"][0]  # 6 seconds
     page = context.new_page()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cbt.core.errors import Conflict
+from cbt.core.errors import Busy, Conflict
 from cbt.db import models
 from cbt.db.session import make_engine, make_session_factory, transaction
 from cbt.db.writer import Writer
@@ -77,6 +77,24 @@ def test_writer_acks_only_committed_work(day, sessions):
         stored = {r.question_id for r in s.scalars(select(models.Response))}
     assert {r["question_id"] for r in results} == stored, "every acknowledged save is in the database"
     assert writer.batches < 41, "saves were grouped into fewer commits"
+    writer.stop()
+
+
+def test_a_writer_too_far_behind_says_busy_and_the_retry_does_not_repeat(day, sessions):
+    cid = candidate_id(sessions, day.account(3).ticket)
+    now = day.clock()
+    writer = Writer(sessions, timeout=0.2)
+    writer.run(attempts.start, cid, now)
+    with sessions() as s:
+        q = questions(attempts.attempt_view(s, cid, now))[0]
+    release = threading.Event()
+    writer.submit(lambda session: release.wait(5))  # a batch that holds the writer up
+    with pytest.raises(Busy) as busy:
+        writer.run(attempts.save_response, cid, q["id"], [q["options"][0]["id"]], 1, now)
+    assert (busy.value.status, busy.value.code) == (503, "server_busy")
+    release.set()
+    again = writer.run(attempts.save_response, cid, q["id"], [q["options"][0]["id"]], 1, now)  # the page's retry
+    assert again["seq"] == 1 and again["stale"], "the first try committed after all; the retry changed nothing"
     writer.stop()
 
 
