@@ -435,7 +435,9 @@
     return [h, m, s].map((v) => String(v).padStart(2, "0")).join(":");
   }
 
-  setInterval(function () {
+  setInterval(tickCountdown, 250);
+
+  function tickCountdown() {
     if (!state.attempt || state.attempt.state === "submitted" || $("exam").hidden) return;
     const left = remainingNow();
     if (left === null) return;
@@ -444,7 +446,7 @@
       if (left <= at && left > at - 60 && !state.warned[at]) { state.warned[at] = true; banner(text); }
     }
     if (left <= 0 && !state.timeUp) onTimeUp();
-  }, 250);
+  }
 
   async function onTimeUp() {
     if (state.timeUp) return;
@@ -596,6 +598,7 @@
     if (!paused && state.paused) cover("");
     state.paused = paused;
     if (!paused) state.receivedAt = performance.now();
+    tickCountdown(); // the frozen (or restarted) time shows at once, not at the next tick
   }
 
   function showMessage(msg) {
