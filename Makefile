@@ -43,7 +43,7 @@ bench: install-dev
 
 ## bench-smoke: the same exam for 500 candidates answering ten times as often, in under a minute; last line is JSON
 bench-smoke: install-dev
-	$(BIN)/python -m bench.run --candidates 500 --exam-seconds 35 --interval 2 6 --commit-seconds 1
+	$(BIN)/python -m bench.run --candidates 500 --exam-seconds 30 --interval 2 6 --commit-seconds 1
 
 lint: install-dev
 	$(BIN)/ruff check cbt tests bench wsgi.py gunicorn.conf.py
