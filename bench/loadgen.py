@@ -264,14 +264,12 @@ class Proctor:
             await self.http.close()
 
 
-class Server:
-    """bench/run.py on the other end of stdout/stdin: it kills and restarts the server when asked."""
-
-    async def kill_and_restart(self) -> None:
-        print("@kill", flush=True)
-        line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-        if line.strip() != "@up":
-            raise RuntimeError(f"bench/run.py did not restart the server: {line!r}")
+async def kill_and_restart_server() -> None:
+    """Ask bench/run.py, on the other end of stdout/stdin, to kill -9 the server and start it again."""
+    print("@kill", flush=True)
+    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    if line.strip() != "@up":
+        raise RuntimeError(f"bench/run.py did not restart the server: {line!r}")
 
 
 async def exam_day(
@@ -328,7 +326,7 @@ async def exam_day(
         await asyncio.sleep(max(0.0, (end - steady_from) * 0.35))
         stats.steady = False
         killed = time.perf_counter()
-        await Server().kill_and_restart()
+        await kill_and_restart_server()
         restart["server_s"] = time.perf_counter() - killed
         while time.perf_counter() < end and any(c.connected_at < killed or c.pending for c in present):
             await asyncio.sleep(0.05)

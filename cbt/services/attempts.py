@@ -9,6 +9,7 @@ Reads (``status``, ``attempt_view``) run on the request's own session. Every use
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,11 +61,16 @@ def paper(session: Session, form_id: int) -> Paper:
 def clock_of(attempt: models.Attempt) -> Clock | None:
     if attempt.started_at is None:
         return None
+    return _clock(attempt.started_at, attempt.duration_seconds, attempt.extension_seconds, attempt.pauses)
+
+
+def _clock(started_at: datetime, duration_seconds: int, extension_seconds: int, pauses: Iterable) -> Clock:
+    """An attempt's clock from its stored columns and pauses (model objects or bare rows)."""
     return Clock(
-        attempt.started_at,
-        timedelta(seconds=attempt.duration_seconds),
-        timedelta(seconds=attempt.extension_seconds),
-        tuple(Pause(p.start, p.end) for p in attempt.pauses),
+        started_at,
+        timedelta(seconds=duration_seconds),
+        timedelta(seconds=extension_seconds),
+        tuple(Pause(p.start, p.end) for p in pauses),
     )
 
 
@@ -290,12 +296,7 @@ def save_response(
     if attempt.submitted_at is not None:
         raise Conflict("试卷已提交，不能再修改答案", code="attempt_closed")
     pauses = db.execute(_SAVE_PAUSES, {"attempt_id": attempt.id}).all()
-    clock = Clock(
-        attempt.started_at,
-        timedelta(seconds=attempt.duration_seconds),
-        timedelta(seconds=attempt.extension_seconds),
-        tuple(Pause(p.start, p.end) for p in pauses),
-    )
+    clock = _clock(attempt.started_at, attempt.duration_seconds, attempt.extension_seconds, pauses)
     if clock.is_paused(now):
         raise Conflict("考试已暂停，请等待监考员恢复", code="attempt_paused")
     window = clock.save_window(now)

@@ -24,6 +24,9 @@ from cbt.services import audit
 from cbt.services.attempts import clock_of, close_attempt, paper, state_of
 from cbt.services.staff import StaffInfo, check_room
 
+# Short names for the statements built once at import (the hot paths below).
+_A, _C, _M, _MA = models.Attempt, models.Candidate, models.Message, models.MessageAck
+
 CATEGORIES = ("身份核验", "考生违纪", "设备故障", "网络故障", "其他")
 PROCTOR_RATIO = 15  # 国家职业技能标准 1.9.3: 监考人员与考生配比 1:15 ...
 MIN_PROCTORS = 2  # ... 且每个考场不少于 2 名监考人员
@@ -384,7 +387,6 @@ def message(
     return fx
 
 
-_C, _M, _MA = models.Candidate, models.Message, models.MessageAck
 _ACK_CONTEXT = (  # built once: a broadcast brings every candidate's receipt at the same moment
     select(
         _C.id,
@@ -549,7 +551,6 @@ def _duration_text(detail: dict) -> str:
     return f"（{seconds:.0f} 秒）" if isinstance(seconds, (int, float)) else ""
 
 
-_A = models.Attempt
 _PRESENCE = select(_C.id, _C.room_id, _C.seat, _C.name, _C.online).where(_C.id == bindparam("candidate_id"))
 _IN_PROGRESS = (
     select(_A.id)
@@ -699,13 +700,13 @@ def tile_updates(session: Session, dirty: dict[int, set[int]], now: datetime) ->
     rooms = session.scalars(select(models.Room).where(models.Room.id.in_(list(dirty)))).all()
     by_batch: dict[int, list[models.ExamSession]] = {}
     batch_ids = {r.batch_id for r in rooms}
-    for s in session.scalars(select(models.ExamSession).where(models.ExamSession.batch_id.in_(batch_ids))):
+    for s in _in_order(session.scalars(select(models.ExamSession).where(models.ExamSession.batch_id.in_(batch_ids)))):
         by_batch.setdefault(s.batch_id, []).append(s)
     unfinished = _unfinished(session, dirty)
     active = {
-        r.id: _active_session(_in_order(by_batch.get(r.batch_id, [])), unfinished.get(r.id, set()), now)
+        r.id: _active_session(by_batch[r.batch_id], unfinished.get(r.id, set()), now)
         for r in rooms
-        if by_batch.get(r.batch_id)
+        if r.batch_id in by_batch
     }
     ids = [c for room_id in active for c in dirty[room_id]]
     candidates = session.scalars(

@@ -9,7 +9,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from cbt.config import PROJECT_ROOT
 from tests.support.postgres import free_port
@@ -83,3 +86,18 @@ class Server:
                 self.process.wait(timeout=5)
             self.process = None
         self.log.close()
+
+
+@contextmanager
+def two_servers(root: Path, candidates: int, **settings: Any) -> Iterator[tuple[Server, Server, dict]]:
+    """Two server processes on one database (initialised, with a demo batch), both with ``settings``."""
+    a, b = Server(root / "a", **settings), Server(root / "b", **settings)
+    a.cli("init")
+    demo = a.demo(candidates=candidates)
+    try:
+        a.start()
+        b.start()
+        yield a, b, demo
+    finally:
+        a.stop()
+        b.stop()

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from bench.loadgen import Candidate, Proctor, Stats, check_database
-from tests.e2e.server import Server
+from tests.e2e.server import Server, two_servers
 from tests.support.postgres import fresh_database
 
 pytestmark = pytest.mark.e2e
@@ -31,18 +31,11 @@ async def until(condition, seconds: float = 5.0) -> bool:  # type: ignore[no-unt
 
 
 def test_two_processes_on_postgresql_and_redis(tmp_path, postgres_url, redis_url):
-    with fresh_database(postgres_url) as database_url:
-        a = Server(tmp_path / "a", database_url=database_url, CBT_MESSAGE_QUEUE=redis_url)
-        b = Server(tmp_path / "b", database_url=database_url, CBT_MESSAGE_QUEUE=redis_url)
-        a.cli("init")
-        demo = a.demo(candidates=2)
-        a.start()
-        b.start()
-        try:
-            asyncio.run(exam_across_processes(a, b, demo, database_url))
-        finally:
-            a.stop()
-            b.stop()
+    with (
+        fresh_database(postgres_url) as database_url,
+        two_servers(tmp_path, 2, database_url=database_url, CBT_MESSAGE_QUEUE=redis_url) as (a, b, demo),
+    ):
+        asyncio.run(exam_across_processes(a, b, demo, database_url))
 
 
 async def exam_across_processes(a: Server, b: Server, demo: dict, database_url: str) -> None:

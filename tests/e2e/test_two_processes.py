@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.server import Server
+from tests.e2e.server import two_servers
 from tests.e2e.test_exam_in_browser import login
 from tests.e2e.test_proctoring_in_browser import Prompts
 
@@ -19,14 +19,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_events_cross_processes_through_redis(browser, tmp_path, redis_url):
-    db = tmp_path / "shared.db"
-    a = Server(tmp_path / "a", db_path=db, CBT_MESSAGE_QUEUE=redis_url)
-    b = Server(tmp_path / "b", db_path=db, CBT_MESSAGE_QUEUE=redis_url)
-    a.cli("init")
-    demo = a.demo(candidates=1)
-    a.start()
-    b.start()
-    try:
+    with two_servers(tmp_path, 1, db_path=tmp_path / "shared.db", CBT_MESSAGE_QUEUE=redis_url) as (a, b, demo):
         account = demo["candidates"][0]
         proctor_account = next(s for s in demo["staff"] if s["role"] == "proctor")
         proctor = browser.new_context(locale="zh-CN").new_page()
@@ -52,6 +45,3 @@ def test_events_cross_processes_through_redis(browser, tmp_path, redis_url):
         tile.click()
         proctor.click("[data-action=extend]")  # acted on B, pushed to the candidate on A
         expect(candidate.locator("#countdown")).to_have_text(re.compile(r"01:(39|40):\d\d"), timeout=3000)
-    finally:
-        a.stop()
-        b.stop()
