@@ -120,7 +120,13 @@ def async_mode() -> str:
 
 
 def init_realtime(app: Flask, writer: Writer, now: Callable[[], datetime], message_queue: str | None) -> Realtime:
-    socketio = SocketIO(app, async_mode=async_mode(), message_queue=message_queue, cors_allowed_origins=[])
+    mode = async_mode()
+    socketio = SocketIO(app, async_mode=mode, message_queue=message_queue, cors_allowed_origins=[])
+    if mode == "gevent":  # our own WebSocket framing instead of simple-websocket's (see websocket.py)
+        from cbt.realtime.websocket import WebSocket
+
+        eio = socketio.server.eio
+        eio._async = {**eio._async, "websocket": WebSocket}
     realtime = Realtime(app, socketio, writer, now)
     from cbt.realtime.namespaces import ExamNamespace, MonitorNamespace
 

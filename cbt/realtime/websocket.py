@@ -1,0 +1,187 @@
+"""The live channel's WebSocket under gunicorn's gevent worker: RFC 6455 framing, read in the
+connection's own greenlet.
+
+It stands in for simple-websocket, the default of engine.io's gevent driver, which costs a third
+greenlet per connection (its reader) and agrees to permessage-deflate whenever a browser offers it
+(every browser does): two zlib streams per connection, about 100 KB of memory each candidate, to
+compress messages of a few dozen bytes (measured: docs/performance.md). Here nothing is compressed,
+no extension or subprotocol is agreed, and a bad frame closes the connection with the RFC's code.
+
+engine.io drives the object as it drives its own drivers' (``_async["websocket"]``): it is called
+as a WSGI application, calls the engine.io handler with itself, and that handler reads with
+:meth:`wait` in this greenlet while engine.io's writer greenlet sends with :meth:`send`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import struct
+from collections.abc import Callable
+from typing import Any
+
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+MAX_MESSAGE = 64 * 1024  # engine.io's own limit is larger; the pages' messages are a few hundred bytes
+CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+NORMAL, PROTOCOL_ERROR, INVALID_DATA, TOO_BIG = 1000, 1002, 1007, 1009
+
+
+class Closed(Exception):
+    """The connection is over; ``code`` is what to tell the other side (None: nothing to tell)."""
+
+    def __init__(self, code: int | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def accept_key(key: str) -> str | None:
+    """Sec-WebSocket-Accept for a client's Sec-WebSocket-Key, or None if the key is not 16 bytes of base64."""
+    try:
+        if len(base64.b64decode(key, validate=True)) != 16:
+            return None
+    except (binascii.Error, ValueError):
+        return None
+    return base64.b64encode(hashlib.sha1(key.encode("ascii") + GUID).digest()).decode("ascii")
+
+
+def frame(opcode: int, payload: bytes) -> bytes:
+    """One final, unmasked frame (a server never masks)."""
+    n = len(payload)
+    if n < 126:
+        header = struct.pack("!BB", 0x80 | opcode, n)
+    elif n < 1 << 16:
+        header = struct.pack("!BBH", 0x80 | opcode, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x80 | opcode, 127, n)
+    return header + payload
+
+
+def unmask(payload: bytes, mask: bytes) -> bytes:
+    n = len(payload)
+    key = (mask * (n // 4 + 1))[:n]
+    return (int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")).to_bytes(n, "little")
+
+
+class WebSocket:
+    """One WebSocket connection taken over from gunicorn (``environ["gunicorn.socket"]``)."""
+
+    def __init__(self, handler: Callable[[WebSocket], Any], server: Any) -> None:
+        from gevent.lock import Semaphore  # only ever used under the gevent worker
+
+        self.app = handler
+        self._sock: Any = None  # engine.io sets its read timeout (ping interval + timeout) on it
+        self._buffer = b""
+        self._send_lock = Semaphore()  # the writer greenlet's messages and this one's pongs never interleave
+        self.closed = False
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        sock = environ.get("gunicorn.socket")
+        accept = accept_key(environ.get("HTTP_SEC_WEBSOCKET_KEY", ""))
+        if sock is None or accept is None or environ.get("HTTP_SEC_WEBSOCKET_VERSION") != "13":
+            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Bad WebSocket handshake"]
+        self._sock = sock
+        sock.sendall(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept.encode("ascii") + b"\r\n\r\n"
+        )
+        try:
+            self.app(self)
+        finally:
+            self.close()
+        raise StopIteration  # gunicorn: the connection was taken over; close it, write nothing
+
+    # --- what engine.io calls ---------------------------------------------------------------------
+
+    def wait(self) -> str | bytes | None:
+        """The next whole message (text as str, binary as bytes); None once the connection is over."""
+        try:
+            return self._message()
+        except Closed as closed:
+            self.close(closed.code)
+        except OSError:  # reset, or no frame within engine.io's ping timeout
+            self.closed = True
+        return None
+
+    def send(self, message: str | bytes) -> None:
+        if self.closed:
+            raise OSError("the WebSocket is closed")
+        if isinstance(message, str):
+            self._send(frame(TEXT, message.encode("utf-8")))
+        else:
+            self._send(frame(BINARY, message))
+
+    def close(self, code: int | None = NORMAL) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if code is not None:
+                self._send(frame(CLOSE, struct.pack("!H", code)))
+            self._sock.shutdown(1)  # SHUT_WR: the client closes its side and our reader sees the end
+        except OSError:
+            pass
+
+    # --- framing ----------------------------------------------------------------------------------
+
+    def _send(self, data: bytes) -> None:
+        with self._send_lock:
+            self._sock.sendall(data)
+
+    def _message(self) -> str | bytes:
+        kind, parts, size = 0, [], 0
+        while True:
+            fin, opcode, payload = self._frame()
+            if opcode == PING:
+                self._send(frame(PONG, payload))
+                continue
+            if opcode == PONG:
+                continue
+            if opcode == CLOSE:
+                raise Closed(NORMAL)
+            if opcode == CONTINUATION:
+                if not kind:
+                    raise Closed(PROTOCOL_ERROR)  # a continuation with nothing to continue
+            elif opcode in (TEXT, BINARY) and not kind:
+                kind = opcode
+            else:
+                raise Closed(PROTOCOL_ERROR)  # an unknown opcode, or a new message inside a fragmented one
+            parts.append(payload)
+            size += len(payload)
+            if size > MAX_MESSAGE:
+                raise Closed(TOO_BIG)
+            if fin:
+                break
+        data = b"".join(parts)
+        if kind == BINARY:
+            return data
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Closed(INVALID_DATA) from None
+
+    def _frame(self) -> tuple[bool, int, bytes]:
+        b0, b1 = self._read(2)
+        fin, opcode, length = bool(b0 & 0x80), b0 & 0x0F, b1 & 0x7F
+        if b0 & 0x70 or not b1 & 0x80:
+            raise Closed(PROTOCOL_ERROR)  # no extension was agreed; a client always masks
+        if opcode >= CLOSE and (length > 125 or not fin):
+            raise Closed(PROTOCOL_ERROR)  # control frames are short and never fragmented
+        if length == 126:
+            (length,) = struct.unpack("!H", self._read(2))
+        elif length == 127:
+            (length,) = struct.unpack("!Q", self._read(8))
+        if length > MAX_MESSAGE:
+            raise Closed(TOO_BIG)
+        mask = self._read(4)
+        return fin, opcode, unmask(self._read(length), mask) if length else b""
+
+    def _read(self, n: int) -> bytes:
+        while len(self._buffer) < n:
+            chunk = self._sock.recv(max(4096, n - len(self._buffer)))
+            if not chunk:
+                raise Closed(None)  # the client went away
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:n], self._buffer[n:]
+        return data
