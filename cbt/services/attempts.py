@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy.orm import Session
 
 from cbt.core.assembly import Form
 from cbt.core.attempt import AttemptState, SubmitReason, attempt_state, receipt_code
@@ -78,36 +78,69 @@ def state_of(attempt: models.Attempt, now: datetime) -> AttemptState:
     return attempt_state(clock_of(attempt), attempt.submitted_at, now)
 
 
-def session_over(exam_session: models.ExamSession, now: datetime) -> bool:
-    return now > exam_session.starts_at + timedelta(seconds=exam_session.duration_seconds)
-
-
-def _attempts(session: Session, candidate_id: int, *, lock: bool = False) -> list[models.Attempt]:
-    query = (
-        select(models.Attempt)
-        .where(models.Attempt.candidate_id == candidate_id)
-        .options(joinedload(models.Attempt.session))
+# A candidate's requests (status, start, the paper) read their sittings as bare rows from statements
+# built once: the start storm runs them thousands of times a second (docs/performance.md).
+_A, _R, _P, _S = models.Attempt, models.Response, models.Pause, models.ExamSession
+_C, _B, _K, _M = models.Candidate, models.Batch, models.Pack, models.Room
+_SITTINGS = (
+    select(
+        _A.id, _A.form_id, _A.duration_seconds, _A.extension_seconds, _A.admitted_at, _A.started_at,
+        _A.submitted_at, _A.submit_reason, _A.receipt, _S.part, _S.starts_at,
+        _S.duration_seconds.label("session_seconds"), _S.requires_admission,
     )
-    if lock:
-        query = query.with_for_update(of=models.Attempt)
-    rows = list(session.scalars(query).unique())
-    return sorted(rows, key=lambda a: (a.session.starts_at, PART_ORDER.get(a.session.part, 9)))
+    .join(_S, _S.id == _A.session_id)
+    .where(_A.candidate_id == bindparam("candidate_id"))
+)  # fmt: skip
+_SITTINGS_LOCKED = _SITTINGS.with_for_update(of=_A)
+_PAUSES = select(_P.start, _P.end).where(_P.attempt_id == bindparam("attempt_id")).order_by(_P.start)
+_WHO = (
+    select(
+        _C.ticket, _C.name, _C.id_number, _C.level, _C.seat, _M.name.label("room"), _B.name.label("batch"),
+        _B.mode, _B.show_scores, _K.occupation_name, _K.occupation_code,
+    )
+    .join(_M, _M.id == _C.room_id)
+    .join(_B, _B.id == _C.batch_id)
+    .join(_K, _K.id == _B.pack_id)
+    .where(_C.id == bindparam("candidate_id"))
+)  # fmt: skip
+_ORDER = select(_A.order).where(_A.id == bindparam("attempt_id"))
+_SCORE = select(_A.score).where(_A.id == bindparam("attempt_id"))
+_ANSWERS = select(_R.question_id, _R.answer, _R.seq).where(_R.attempt_id == bindparam("attempt_id"))
+_START = (
+    update(_A)
+    .where(_A.id == bindparam("attempt_id"), _A.started_at.is_(None))
+    .values(started_at=bindparam("now"))
+)  # fmt: skip
 
 
-def _current(attempts: list[models.Attempt], now: datetime) -> models.Attempt | None:
+def _sittings(session: Session, candidate_id: int, *, lock: bool = False) -> list[Row]:
+    """The candidate's attempts with their sessions' times, in session order (locked: in the writer)."""
+    statement = _SITTINGS_LOCKED if lock else _SITTINGS
+    rows = session.connection().execute(statement, {"candidate_id": candidate_id}).all()
+    return sorted(rows, key=lambda a: (a.starts_at, PART_ORDER.get(a.part, 9)))
+
+
+def _missed(sitting: Row, now: datetime) -> bool:
+    """Never started nor handed in, and its session is over (缺考)."""
+    over = now > sitting.starts_at + timedelta(seconds=sitting.session_seconds)
+    return over and sitting.started_at is None and sitting.submitted_at is None
+
+
+def _sitting_clock(session: Session, sitting: Row) -> Clock | None:
+    if sitting.started_at is None:
+        return None
+    pauses = session.connection().execute(_PAUSES, {"attempt_id": sitting.id}).all()
+    return _clock(sitting.started_at, sitting.duration_seconds, sitting.extension_seconds, pauses)
+
+
+def _current(sittings: list[Row], now: datetime) -> Row | None:
     """The attempt the candidate works on now: the first not submitted and not missed."""
-    for attempt in attempts:
-        if attempt.submitted_at is not None:
-            continue
-        if attempt.started_at is None and session_over(attempt.session, now):
-            continue  # missed (缺考)
-        return attempt
-    return None
+    return next((a for a in sittings if a.submitted_at is None and not _missed(a, now)), None)
 
 
-def _latest_started(attempts: list[models.Attempt]) -> models.Attempt | None:
-    """The attempt in progress, else the last one started (``attempts`` is in session order)."""
-    started = [a for a in attempts if a.started_at is not None]
+def _latest_started(sittings: list[Row]) -> Row | None:
+    """The attempt in progress, else the last one started (``sittings`` is in session order)."""
+    started = [a for a in sittings if a.started_at is not None]
     in_progress = [a for a in started if a.submitted_at is None]
     chosen = in_progress or started
     return chosen[-1] if chosen else None
@@ -121,95 +154,95 @@ def _answers(session: Session, attempt_id: int) -> dict[str, models.Response]:
 # --- reads ------------------------------------------------------------------------------------------
 
 
-def _candidate_and_batch(session: Session, candidate_id: int) -> tuple[models.Candidate, models.Batch]:
-    candidate = session.get(models.Candidate, candidate_id, options=[joinedload(models.Candidate.room)])
-    if candidate is None:
+def _who(session: Session, candidate_id: int) -> Row:
+    row = session.connection().execute(_WHO, {"candidate_id": candidate_id}).first()
+    if row is None:
         raise NotFound("考生不存在", code="candidate_not_found")
-    batch = session.get(models.Batch, candidate.batch_id, options=[joinedload(models.Batch.pack)])
-    assert batch is not None
-    return candidate, batch
+    return row
 
 
 def candidate_info(session: Session, candidate_id: int) -> dict[str, object]:
     """Who the candidate is, as the login answer shows it."""
-    return candidate_view(*_candidate_and_batch(session, candidate_id))
+    return candidate_view(_who(session, candidate_id))
 
 
 def status(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
     """What the identity page shows: who, where, which sessions, when they open."""
-    candidate, batch = _candidate_and_batch(session, candidate_id)
-    attempts = _attempts(session, candidate_id)
-    current = _current(attempts, now)
+    who = _who(session, candidate_id)
+    sittings = _sittings(session, candidate_id)
+    current = _current(sittings, now)
     sessions = []
-    for a in attempts:
-        state = state_of(a, now)
-        opens_in = max(0.0, (a.session.starts_at - now).total_seconds())
+    for a in sittings:
+        state = attempt_state(_sitting_clock(session, a), a.submitted_at, now)
         sessions.append(
             {
-                "part": a.session.part,
-                "part_name": PART_NAMES[a.session.part],
-                "starts_at": a.session.starts_at.isoformat(),
-                "opens_in_seconds": round(opens_in, 3),
+                "part": a.part,
+                "part_name": PART_NAMES[a.part],
+                "starts_at": a.starts_at.isoformat(),
+                "opens_in_seconds": round(max(0.0, (a.starts_at - now).total_seconds()), 3),
                 "duration_minutes": round(a.duration_seconds / 60, 2),
-                "state": "missed" if state is AttemptState.NOT_STARTED and session_over(a.session, now) else state,
+                "state": "missed" if _missed(a, now) else state,
                 "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
                 "receipt": a.receipt,
-                "score": _visible_score(batch, a),
+                "score": _visible_score(session, who, a),
             }
         )
     return {
-        "candidate": candidate_view(candidate, batch),
+        "candidate": candidate_view(who),
         "sessions": sessions,
-        "current": current.session.part if current else None,
+        "current": current.part if current else None,
         "server_time": now.isoformat(),
     }
 
 
-def candidate_view(candidate: models.Candidate, batch: models.Batch) -> dict[str, object]:
+def candidate_view(who: Row) -> dict[str, object]:
     return {
-        "ticket": candidate.ticket,
-        "name": candidate.name,
-        "id_number": candidate.id_number[:6] + "********" + candidate.id_number[-4:],
-        "level": candidate.level,
-        "level_name": LEVEL_NAMES[candidate.level],
-        "occupation": f"{batch.pack.occupation_name}（{batch.pack.occupation_code}）",
-        "room": candidate.room.name,
-        "seat": candidate.seat,
-        "batch": batch.name,
-        "mode": batch.mode,
+        "ticket": who.ticket,
+        "name": who.name,
+        "id_number": who.id_number[:6] + "********" + who.id_number[-4:],
+        "level": who.level,
+        "level_name": LEVEL_NAMES[who.level],
+        "occupation": f"{who.occupation_name}（{who.occupation_code}）",
+        "room": who.room,
+        "seat": who.seat,
+        "batch": who.batch,
+        "mode": who.mode,
     }
 
 
-def _visible_score(batch: models.Batch, attempt: models.Attempt) -> dict[str, object] | None:
-    if not batch.show_scores or attempt.score is None:
+def _visible_score(session: Session, who: Row, sitting: Row) -> dict[str, object] | None:
+    if not who.show_scores or sitting.submitted_at is None:
         return None
-    return {"total": attempt.score["total"], "passed": attempt.score["passed"]}
+    score = session.connection().execute(_SCORE, {"attempt_id": sitting.id}).scalar()
+    return None if score is None else {"total": score["total"], "passed": score["passed"]}
 
 
 def attempt_view(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
     """The candidate's paper in their own order, with their saved answers. Never any key."""
-    attempts = _attempts(session, candidate_id)
-    current = _current(attempts, now)
-    attempt = current if current is not None and current.started_at is not None else _latest_started(attempts)
+    sittings = _sittings(session, candidate_id)
+    current = _current(sittings, now)
+    attempt = current if current is not None and current.started_at is not None else _latest_started(sittings)
     if attempt is None:
         raise Conflict("考试尚未开始，请先点击“开始考试”", code="attempt_not_started")
+    db = session.connection()
     p = paper(session, attempt.form_id)
-    clock = clock_of(attempt)
+    clock = _sitting_clock(session, attempt)
     assert clock is not None
-    state = state_of(attempt, now)
-    saved = _answers(session, attempt.id)
+    state = attempt_state(clock, attempt.submitted_at, now)
+    order = db.execute(_ORDER, {"attempt_id": attempt.id}).scalar_one()
+    saved = db.execute(_ANSWERS, {"attempt_id": attempt.id}).all()
     return {
         "attempt_id": attempt.id,
-        "part": attempt.session.part,
-        "part_name": PART_NAMES[attempt.session.part],
+        "part": attempt.part,
+        "part_name": PART_NAMES[attempt.part],
         "state": state,
         "remaining_seconds": 0 if state is AttemptState.SUBMITTED else clock.remaining_seconds(now),
         "overdue": state is not AttemptState.SUBMITTED and clock.overdue(now),
         "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
         "submit_reason": attempt.submit_reason,
         "receipt": attempt.receipt,
-        "items": [_item_view(p, entry) for entry in attempt.order],
-        "responses": {q: {"answer": r.answer, "seq": r.seq} for q, r in saved.items()},
+        "items": [_item_view(p, entry) for entry in order],
+        "responses": {r.question_id: {"answer": r.answer, "seq": r.seq} for r in saved},
     }
 
 
@@ -246,27 +279,24 @@ def _item_view(p: Paper, entry: dict) -> dict[str, object]:
 
 def start(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
     """Start the current session's attempt (idempotent). Refused before the session opens."""
-    attempts = _attempts(session, candidate_id, lock=True)
-    attempt = _current(attempts, now)
+    attempt = _current(_sittings(session, candidate_id, lock=True), now)
     if attempt is None:
         raise Conflict("您已完成全部考试", code="no_attempt")
     if attempt.started_at is None:
-        if now < attempt.session.starts_at:
+        if now < attempt.starts_at:
             raise Conflict("考试尚未开始，请等待开考", code="session_not_open")
-        if attempt.session.requires_admission and attempt.admitted_at is None:
+        if attempt.requires_admission and attempt.admitted_at is None:
             raise Conflict("请等待监考员核验身份、允许入场后再开始考试", code="not_admitted")
-        attempt.started_at = now
-    return {"attempt_id": attempt.id, "part": attempt.session.part}
+        session.connection().execute(_START, {"attempt_id": attempt.id, "now": now})
+    return {"attempt_id": attempt.id, "part": attempt.part}
 
 
 # The save path's statements, built once: SQLAlchemy then reuses their compiled form and cache keys.
-_A, _R, _P = models.Attempt, models.Response, models.Pause
 _SAVE_ATTEMPTS = (
     select(_A.id, _A.form_id, _A.started_at, _A.duration_seconds, _A.extension_seconds, _A.submitted_at)
     .where(_A.candidate_id == bindparam("candidate_id"))
     .with_for_update()
 )
-_SAVE_PAUSES = select(_P.start, _P.end).where(_P.attempt_id == bindparam("attempt_id")).order_by(_P.start)
 _SAVE_STORED = select(_R.id, _R.seq, _R.saved_at).where(
     _R.attempt_id == bindparam("attempt_id"), _R.question_id == bindparam("question_id")
 )
@@ -295,7 +325,7 @@ def save_response(
         raise Conflict("考试尚未开始", code="attempt_not_started")
     if attempt.submitted_at is not None:
         raise Conflict("试卷已提交，不能再修改答案", code="attempt_closed")
-    pauses = db.execute(_SAVE_PAUSES, {"attempt_id": attempt.id}).all()
+    pauses = db.execute(_PAUSES, {"attempt_id": attempt.id}).all()
     clock = _clock(attempt.started_at, attempt.duration_seconds, attempt.extension_seconds, pauses)
     if clock.is_paused(now):
         raise Conflict("考试已暂停，请等待监考员恢复", code="attempt_paused")
@@ -322,9 +352,11 @@ def save_response(
 
 def submit(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
     """The candidate hands in (交卷). Repeating it returns the same receipt."""
-    attempt = _latest_started(_attempts(session, candidate_id, lock=True))
-    if attempt is None:
+    sitting = _latest_started(_sittings(session, candidate_id, lock=True))
+    if sitting is None:
         raise Conflict("考试尚未开始", code="attempt_not_started")
+    attempt = session.get(models.Attempt, sitting.id)
+    assert attempt is not None
     if attempt.submitted_at is None:
         close_attempt(session, attempt, now, SubmitReason.CANDIDATE)
     return submission_view(attempt)

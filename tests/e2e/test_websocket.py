@@ -53,7 +53,9 @@ class RawClient:
     def send_frame(self, opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True, rsv: int = 0) -> None:
         mask = os.urandom(4) if masked else b""
         n = len(payload)
-        length = bytes([(0x80 if masked else 0) | n]) if n < 126 else struct.pack("!BH", (0x80 if masked else 0) | 126, n)
+        length = (
+            bytes([(0x80 if masked else 0) | n]) if n < 126 else struct.pack("!BH", (0x80 if masked else 0) | 126, n)
+        )
         body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if masked else payload
         self.sock.sendall(bytes([(0x80 if fin else 0) | rsv | opcode]) + length + mask + body)
 
