@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from cbt.core.candidates import normalise_id_number
@@ -30,30 +30,35 @@ class LoginInfo:
     replaced_previous: bool = False  # this login ended an older one (an incident for the proctor)
 
 
-def _info(session: Session, entry: models.CandidateLogin) -> LoginInfo:
-    room_id = session.scalar(select(models.Candidate.room_id).where(models.Candidate.id == entry.candidate_id))
-    return LoginInfo(entry.id, entry.candidate_id, room_id or 0, entry.token, entry.csrf_token)
+# Built once: every candidate of a start storm runs them (docs/performance.md).
+_L, _C = models.CandidateLogin, models.Candidate
+_BY_TICKET = select(_C.id, _C.id_number, _C.room_id).where(_C.ticket == bindparam("ticket"))
+_LIVE = select(_L.id, _L.ip).where(_L.candidate_id == bindparam("candidate_id"), _L.ended_at.is_(None)).order_by(_L.id)
+_REPLACE = (
+    update(_L)
+    .where(_L.candidate_id == bindparam("cid"), _L.ended_at.is_(None))
+    .values(ended_at=bindparam("at"), ended_reason="replaced")
+)
+_NEW = insert(_L).returning(_L.id)
+_LOGIN = select(
+    _L.id, _L.candidate_id, _L.token, _L.csrf_token, _L.ended_at, _L.ended_reason, _C.room_id
+).join(_C, _C.id == _L.candidate_id)  # fmt: skip
+_LOGIN_BY_TOKEN = _LOGIN.where(_L.token == bindparam("token"))
+_LOGIN_BY_ID = _LOGIN.where(_L.id == bindparam("login_id"))
 
 
 def login(
     session: Session, ticket: str, id_number: str, *, now: datetime, ip: str | None, user_agent: str | None
 ) -> LoginInfo:
     """Check the ticket/ID pair; end any older live login; start a new one. Runs in the writer."""
-    candidate = session.scalar(select(models.Candidate).where(models.Candidate.ticket == ticket.strip()))
+    db = session.connection()
+    candidate = db.execute(_BY_TICKET, {"ticket": ticket.strip()}).first()
     given = normalise_id_number(id_number).encode()
     if candidate is None or not hmac.compare_digest(candidate.id_number.encode(), given):
         raise Unauthorized("准考证号或身份证号不正确，请核对后重新输入", code="invalid_credentials")
-    previous = session.scalars(
-        select(models.CandidateLogin).where(
-            models.CandidateLogin.candidate_id == candidate.id, models.CandidateLogin.ended_at.is_(None)
-        )
-    ).all()
+    previous = db.execute(_LIVE, {"candidate_id": candidate.id}).all()
     if previous:
-        session.execute(
-            update(models.CandidateLogin)
-            .where(models.CandidateLogin.id.in_([p.id for p in previous]))
-            .values(ended_at=now, ended_reason="replaced")
-        )
+        db.execute(_REPLACE, {"cid": candidate.id, "at": now})
         session.add(
             models.Incident(
                 room_id=candidate.room_id,
@@ -63,25 +68,19 @@ def login(
                 at=now,
             )
         )
-    entry = models.CandidateLogin(
-        candidate_id=candidate.id,
-        token=secrets.token_urlsafe(32),
-        csrf_token=secrets.token_urlsafe(32),
-        created_at=now,
-        ip=ip,
-        user_agent=(user_agent or "")[:300],
-    )
-    session.add(entry)
-    session.flush()
-    return LoginInfo(entry.id, candidate.id, candidate.room_id, entry.token, entry.csrf_token, bool(previous))
-
-
-_L, _C = models.CandidateLogin, models.Candidate
-_LOGIN_BY_TOKEN = (  # built once: every request of every candidate runs it
-    select(_L.id, _L.candidate_id, _L.token, _L.csrf_token, _L.ended_at, _L.ended_reason, _C.room_id)
-    .join(_C, _C.id == _L.candidate_id)
-    .where(_L.token == bindparam("token"))
-)
+    token, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    login_id = db.execute(
+        _NEW,
+        {
+            "candidate_id": candidate.id,
+            "token": token,
+            "csrf_token": csrf_token,
+            "created_at": now,
+            "ip": ip,
+            "user_agent": (user_agent or "")[:300],
+        },
+    ).scalar_one()
+    return LoginInfo(login_id, candidate.id, candidate.room_id, token, csrf_token, bool(previous))
 
 
 def authenticate(session: Session, token: str | None) -> LoginInfo:
@@ -104,10 +103,12 @@ def authenticate(session: Session, token: str | None) -> LoginInfo:
 
 def authenticate_id(session: Session, login_id: object) -> LoginInfo:
     """The live login with this id (for a socket whose signed token names it)."""
-    entry = session.get(models.CandidateLogin, login_id) if isinstance(login_id, int) else None
+    entry = None
+    if isinstance(login_id, int) and not isinstance(login_id, bool):
+        entry = session.connection().execute(_LOGIN_BY_ID, {"login_id": login_id}).first()
     if entry is None or entry.ended_at is not None:
         raise Unauthorized("登录已失效，请重新登录", code="not_logged_in")
-    return _info(session, entry)
+    return LoginInfo(entry.id, entry.candidate_id, entry.room_id, entry.token, entry.csrf_token)
 
 
 def logout(session: Session, token: str, *, now: datetime) -> None:
