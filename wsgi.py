@@ -36,7 +36,6 @@ def _keep_the_collector_short() -> None:
             gc.unfreeze()
             gc.collect()
             last_sweep = time.monotonic()
-        gc.collect()  # walks only what is not frozen yet: frees the last seconds' garbage cycles
         gc.freeze()
 
 

@@ -130,7 +130,7 @@ def init_realtime(app: Flask, writer: Writer, now: Callable[[], datetime], messa
     realtime = Realtime(app, socketio, writer, now)
     from cbt.realtime.namespaces import ExamNamespace, MonitorNamespace
 
-    socketio.on_namespace(ExamNamespace("/exam", realtime))
+    socketio.server.register_namespace(ExamNamespace("/exam", realtime))
     socketio.on_namespace(MonitorNamespace("/monitor", realtime))
     app.extensions["cbt.realtime"] = realtime
     return realtime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import socketio
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
@@ -24,30 +25,34 @@ def _error(exc: CbtError) -> dict[str, str]:
     return {"error": exc.code, "message": exc.message}
 
 
-class ExamNamespace(Namespace):
-    """The candidate's channel: pushes about their own attempt; page signals and message receipts in."""
+class ExamNamespace(socketio.Namespace):
+    """The candidate's channel: pushes about their own attempt; page signals and message receipts in.
+
+    A plain python-socketio namespace: Flask-SocketIO would build a Flask request context and copy
+    the cookie session for every event of every candidate (a start storm, a room acknowledging a
+    message at once), and the channel authenticates by its signed token, not by the Flask session."""
 
     def __init__(self, namespace: str, realtime: Realtime) -> None:
         super().__init__(namespace)
         self.rt = realtime
         self.who: dict[str, int] = {}  # sid -> candidate id
 
-    def on_connect(self, auth: Any = None) -> None:
+    def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         try:
-            data = tokens.verify(_secret(), (auth or {}).get("token"), "candidate")
-            with current_app.extensions["cbt.sessions"]() as session:
+            data = tokens.verify(self.rt.app.config["SECRET_KEY"], (auth or {}).get("token"), "candidate")
+            with self.rt.app.extensions["cbt.sessions"]() as session:
                 login = candidates.authenticate_id(session, data["login"])
         except CbtError as exc:
             raise ConnectionRefusedError(_error(exc)) from exc
-        self.who[request.sid] = login.candidate_id  # type: ignore[attr-defined]
-        join_room(candidate_channel(login.candidate_id))
-        join_room(room_candidates_channel(login.room_id))
+        self.who[sid] = login.candidate_id
+        self.enter_room(sid, candidate_channel(login.candidate_id))
+        self.enter_room(sid, room_candidates_channel(login.room_id))
         self.rt.connections[login.candidate_id] += 1
         if self.rt.connections[login.candidate_id] == 1:
             self.rt.publish(self.rt.writer.run(proctoring.set_presence, login.candidate_id, True, self.rt.now()))
 
-    def on_disconnect(self, reason: Any = None) -> None:
-        candidate_id = self.who.pop(request.sid, None)  # type: ignore[attr-defined]
+    def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        candidate_id = self.who.pop(sid, None)
         if candidate_id is None:
             return
         self.rt.connections[candidate_id] -= 1
@@ -55,8 +60,8 @@ class ExamNamespace(Namespace):
             self.rt.connections.pop(candidate_id, None)
             self.rt.publish(self.rt.writer.run(proctoring.set_presence, candidate_id, False, self.rt.now()))
 
-    def on_signal(self, data: Any) -> dict[str, Any]:
-        candidate_id = self.who.get(request.sid)  # type: ignore[attr-defined]
+    def on_signal(self, sid: str, data: Any) -> dict[str, Any]:
+        candidate_id = self.who.get(sid)
         if candidate_id is None:
             return {"error": "not_logged_in"}
         if not isinstance(data, dict) or data.get("kind") not in SIGNALS:
@@ -66,14 +71,17 @@ class ExamNamespace(Namespace):
         detail: dict[str, Any] = {}
         if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < 86400:
             detail["seconds"] = round(float(seconds), 1)
-        threshold = current_app.config.get("CBT_SIGNAL_THRESHOLDS", DEFAULT_THRESHOLDS).get(kind, 0)
+        threshold = self.rt.app.config.get("CBT_SIGNAL_THRESHOLDS", DEFAULT_THRESHOLDS).get(kind, 0)
         if detail.get("seconds", threshold) < threshold:
             return {"recorded": False}
-        self.rt.publish(self.rt.writer.run(proctoring.candidate_signal, candidate_id, kind, detail, self.rt.now()))
+        try:
+            self.rt.publish(self.rt.writer.run(proctoring.candidate_signal, candidate_id, kind, detail, self.rt.now()))
+        except CbtError as exc:
+            return _error(exc)
         return {"recorded": True}
 
-    def on_ack(self, data: Any) -> dict[str, Any]:
-        candidate_id = self.who.get(request.sid)  # type: ignore[attr-defined]
+    def on_ack(self, sid: str, data: Any) -> dict[str, Any]:
+        candidate_id = self.who.get(sid)
         if candidate_id is None:
             return {"error": "not_logged_in"}
         try:
