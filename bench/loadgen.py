@@ -347,11 +347,13 @@ async def exam_day(
         while "reattach_s" not in restart and kill:
             await asyncio.sleep(0.1)
         before = stats.notices
-        sent = time.perf_counter()
+        sent, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(p.broadcast("请检查答题卡，考试即将结束") for p in proctors))
         while stats.notices - before < len(present) and time.perf_counter() - sent < 10:
             await asyncio.sleep(0.005)
-        return {"s": time.perf_counter() - sent, "reached": stats.notices - before}
+        took = time.perf_counter() - sent
+        # how busy this one-core load generator was meanwhile: near 1, the figure is partly its own
+        return {"s": took, "reached": stats.notices - before, "loadgen_busy": (time.process_time() - cpu) / took}
 
     tasks = [*(steady(c) for c in present), *(retry(c) for c in present)]
     extra = await asyncio.gather(broadcast_late(), *([kill_midway()] if kill else []), *tasks)
@@ -392,6 +394,7 @@ async def exam_day(
         "start_failures": start_failures,
         "broadcast_s": round(broadcast["s"], 3),
         "broadcast_reached": broadcast["reached"],
+        "broadcast_loadgen_busy": round(broadcast["loadgen_busy"], 2),
         "restart_server_s": round(restart.get("server_s", 0.0), 2),
         "restart_reattach_s": round(restart.get("reattach_s", 0.0), 2),
         "restart_reattached": restart.get("reattached", len(present)),
