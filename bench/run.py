@@ -173,7 +173,10 @@ def run_exam(count: int, args: argparse.Namespace) -> dict:
             env["CBT_DATABASE_URL"] = f"sqlite:///{work / 'bench.db'}"
         minutes = (args.exam_seconds + count / 200) / 60  # the start storm comes out of the exam's time
         demo = subprocess.run(
-            [sys.executable, "-m", "cbt", "demo", "--json", "--candidates", str(count), "--minutes", f"{minutes:.3f}"],
+            [
+                *(sys.executable, "-m", "cbt", "demo", "--json", "--admission"),
+                *("--candidates", str(count), "--minutes", f"{minutes:.3f}"),
+            ],
             cwd=ROOT,
             env=env,
             capture_output=True,

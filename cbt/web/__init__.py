@@ -45,6 +45,10 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
         SESSION_REFRESH_EACH_REQUEST=False,  # the login lasts the exam day; no re-signed cookie on every save
         CBT=config,
     )
+    # JSON as UTF-8, keys in the order written: the paper's Chinese text is a third of the size it is
+    # as \u escapes, and the start storm encodes one paper per candidate (docs/performance.md).
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     if config.signal_thresholds is not None:
         app.config["CBT_SIGNAL_THRESHOLDS"] = config.signal_thresholds
     engine = make_engine(config.database_url, read_only=True)
