@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint install install-dev system-deps bench bench-smoke clean
+.PHONY: run test lint install install-dev system-deps bench bench-smoke bench-steps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: install-dev
 ## bench-smoke: the same exam for 500 candidates answering ten times as often, in under a minute; last line is JSON
 bench-smoke: install-dev
 	$(BIN)/python -m bench.run --candidates 500 --exam-seconds 30 --interval 2 6 --commit-seconds 1
+
+## bench-steps: server CPU and memory per candidate for each step of arriving and starting (1 000 candidates)
+bench-steps: install-dev
+	$(BIN)/python -m bench.steps $(BENCH_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check cbt tests bench wsgi.py gunicorn.conf.py

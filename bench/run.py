@@ -157,6 +157,24 @@ def raise_open_files_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def demo_batch(env: dict[str, str], count: int, minutes: float, path: Path, admission: bool = True) -> dict:
+    """A fresh demo batch of ``count`` candidates (python -m cbt demo), saved at ``path``."""
+    demo = subprocess.run(
+        [
+            *(sys.executable, "-m", "cbt", "demo", "--json", *(["--admission"] if admission else [])),
+            *("--candidates", str(count), "--minutes", f"{minutes:.3f}"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if demo.returncode != 0:
+        raise RuntimeError(f"python -m cbt demo failed: {demo.stderr[-2000:]}")
+    path.write_text(demo.stdout, encoding="utf-8")
+    return json.loads(demo.stdout)
+
+
 def run_exam(count: int, args: argparse.Namespace) -> dict:
     """One whole compressed exam for ``count`` candidates on a fresh database; its figures."""
     work = Path(tempfile.mkdtemp(prefix=f"cbt-bench-{count}-"))
@@ -172,19 +190,7 @@ def run_exam(count: int, args: argparse.Namespace) -> dict:
         else:
             env["CBT_DATABASE_URL"] = f"sqlite:///{work / 'bench.db'}"
         minutes = (args.exam_seconds + count / 200) / 60  # the start storm comes out of the exam's time
-        demo = subprocess.run(
-            [
-                *(sys.executable, "-m", "cbt", "demo", "--json", "--admission"),
-                *("--candidates", str(count), "--minutes", f"{minutes:.3f}"),
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if demo.returncode != 0:
-            raise RuntimeError(f"python -m cbt demo failed: {demo.stderr[-2000:]}")
-        (work / "demo.json").write_text(demo.stdout, encoding="utf-8")
+        demo_batch(env, count, minutes, work / "demo.json")
         server = Server(env, 2 if args.mode == "scaleout" else 1, work / "gunicorn.log")
         stack.callback(server.close)
         server.start()
