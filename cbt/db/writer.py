@@ -33,9 +33,20 @@ Job = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], Future[Any]]
 
 
 class Writer:
-    def __init__(self, sessions: sessionmaker[Session], *, name: str = "cbt-writer", timeout: float = 30) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        name: str = "cbt-writer",
+        timeout: float = 30,
+        checkpoint: Callable[[], object] | None = None,
+        checkpoint_every: float = 2.0,
+    ) -> None:
         self._sessions = sessions
         self.timeout = timeout  # how long a caller waits for its commit before it is told to retry
+        # SQLite: the WAL is copied into the database file beside the writer, not by its commits
+        self._checkpoint, self._checkpoint_every = checkpoint, checkpoint_every
+        self._stopping = threading.Event()
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -60,6 +71,7 @@ class Writer:
         return future
 
     def stop(self) -> None:
+        self._stopping.set()
         with self._lock:
             if self._thread is not None:
                 self._jobs.put(None)
@@ -72,6 +84,21 @@ class Writer:
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                     self._thread.start()
+                    if self._checkpoint is not None:
+                        threading.Thread(target=self._checkpoints, name=f"{self._name}-wal", daemon=True).start()
+
+    def _checkpoints(self) -> None:
+        """Every few seconds in which something was committed: checkpoint, in a native thread."""
+        assert self._checkpoint is not None
+        done = self.batches
+        while not self._stopping.wait(self._checkpoint_every):
+            if self.batches == done:
+                continue
+            done = self.batches
+            try:
+                _off_the_hub(self._checkpoint)
+            except Exception:
+                log.exception("WAL checkpoint failed (the next one copies what this one did not)")
 
     def _loop(self) -> None:
         while True:

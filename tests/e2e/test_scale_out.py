@@ -45,9 +45,10 @@ async def exam_across_processes(a: Server, b: Server, demo: dict, database_url: 
     await proctor.watch()
     candidate = Candidate(a.url, account, stats)
     candidate.candidate_id = proctor.candidates[account["ticket"]]
-    arrived = asyncio.Event()
-    arrived.set()
-    await candidate.arrive(arrived)
+    opened = asyncio.Event()
+    opened.set()
+    await candidate.arrive(opened)
+    await candidate.start(opened)
     rng = random.Random(3)
     for _ in range(5):
         await candidate.answer(rng)
