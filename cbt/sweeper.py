@@ -7,7 +7,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from cbt.db.writer import Writer
+from sqlalchemy.orm import Session, sessionmaker
+
+from cbt.db.writer import Writer, off_the_hub
 from cbt.services import attempts
 
 log = logging.getLogger(__name__)
@@ -16,12 +18,14 @@ log = logging.getLogger(__name__)
 class Sweeper:
     def __init__(
         self,
+        sessions: sessionmaker[Session],
         writer: Writer,
         now: Callable[[], datetime],
         every: float = 1.0,
         on_closed: Callable[[list[int]], None] | None = None,
     ) -> None:
-        self._writer, self._now, self._every, self._on_closed = writer, now, every, on_closed
+        self._sessions, self._writer, self._now, self._every = sessions, writer, now, every
+        self._on_closed = on_closed
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="cbt-sweeper", daemon=True)
 
@@ -34,10 +38,15 @@ class Sweeper:
     def _loop(self) -> None:
         while not self._stop.wait(self._every):
             try:
-                closed = self._writer.run(attempts.expire_overdue, self._now())
+                due = off_the_hub(self._overdue, self._now())  # the scan stays out of the writer's way
+                closed = self._writer.run(attempts.expire_overdue, self._now(), due) if due else []
                 if closed:
                     log.info("submitted %d overdue attempts at the deadline", len(closed))
                     if self._on_closed:
                         self._on_closed(closed)
             except Exception:  # keep sweeping; the next round retries
                 log.exception("sweeping overdue attempts failed")
+
+    def _overdue(self, now: datetime) -> list[int]:
+        with self._sessions() as session:
+            return attempts.overdue(session, now)

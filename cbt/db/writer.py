@@ -96,7 +96,7 @@ class Writer:
                 continue
             done = self.batches
             try:
-                _off_the_hub(self._checkpoint)
+                off_the_hub(self._checkpoint)
             except Exception:
                 log.exception("WAL checkpoint failed (the next one copies what this one did not)")
 
@@ -115,7 +115,7 @@ class Writer:
                     self._jobs.put(None)  # stop after this batch
                     break
                 batch.append(job)
-            outcomes = _off_the_hub(self._run_batch, batch)
+            outcomes = off_the_hub(self._run_batch, batch)
             self.batches += 1
             self.jobs += len(batch)
             for future, result, error in outcomes:  # answered only now, after the commit
@@ -144,7 +144,7 @@ class Writer:
         return outcomes
 
 
-def _off_the_hub(work: Callable[..., T], *args: Any) -> T:
+def off_the_hub(work: Callable[..., T], *args: Any) -> T:
     """Run blocking database work in a native thread when under gevent; directly otherwise."""
     try:
         from gevent import get_hub, monkey

@@ -394,27 +394,26 @@ def close_attempt(session: Session, attempt: models.Attempt, now: datetime, reas
     attempt.score = {**score.as_dict(), "answered": sum(1 for a in answers.values() if a)}
 
 
-def expire_overdue(session: Session, now: datetime) -> list[int]:
-    """Submit, with the answers saved before the deadline, every attempt whose time (and grace) ran out.
+_OPEN = select(_A.id, _A.started_at, _A.duration_seconds, _A.extension_seconds).where(
+    _A.started_at.is_not(None), _A.submitted_at.is_(None)
+)
 
-    Runs every second: a light query of bare columns finds the few attempts whose deadline could have
-    passed (pauses only ever move a deadline later); only those are loaded and checked exactly.
-    """
-    rows = session.execute(
-        select(
-            models.Attempt.id,
-            models.Attempt.started_at,
-            models.Attempt.duration_seconds,
-            models.Attempt.extension_seconds,
-        ).where(models.Attempt.started_at.is_not(None), models.Attempt.submitted_at.is_(None))
-    ).all()
-    due = [
-        attempt_id
-        for attempt_id, started_at, duration, extension in rows
-        if started_at is not None and started_at + timedelta(seconds=duration + extension) + GRACE < now
+
+def overdue(session: Session, now: datetime) -> list[int]:
+    """Attempts whose deadline could have passed (pauses only ever move a deadline later): a read of
+    bare columns, done every second outside the writer; :func:`expire_overdue` checks them exactly."""
+    return [
+        row.id
+        for row in session.connection().execute(_OPEN)
+        if row.started_at + timedelta(seconds=row.duration_seconds + row.extension_seconds) + GRACE < now
     ]
+
+
+def expire_overdue(session: Session, now: datetime, attempt_ids: list[int] | None = None) -> list[int]:
+    """Submit, with the answers saved before the deadline, every attempt whose time (and grace) ran
+    out: of ``attempt_ids`` (from :func:`overdue`), or of all attempts. Runs in the writer."""
     closed = []
-    for attempt_id in due:
+    for attempt_id in overdue(session, now) if attempt_ids is None else attempt_ids:
         attempt = session.scalar(select(models.Attempt).where(models.Attempt.id == attempt_id).with_for_update())
         clock = clock_of(attempt) if attempt is not None else None
         if attempt is not None and attempt.submitted_at is None and clock is not None and clock.overdue(now):

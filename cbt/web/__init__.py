@@ -92,7 +92,7 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
         return response
 
     if config.background:
-        sweeper = Sweeper(writer, now, on_closed=realtime.attempts_closed)
+        sweeper = Sweeper(sessions, writer, now, on_closed=realtime.attempts_closed)
         sweeper.start()
         app.extensions["cbt.sweeper"] = sweeper
     return app

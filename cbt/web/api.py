@@ -90,7 +90,7 @@ def attempt():  # type: ignore[no-untyped-def]
     candidate_id = current_login().candidate_id
     view = attempts.attempt_view(db(), candidate_id, now())
     if view["overdue"]:  # time ran out and the sweeper has not come round yet: submit now
-        write(attempts.expire_overdue, now())
+        write(attempts.expire_overdue, now(), [view["attempt_id"]])
         view = attempts.attempt_view(db(), candidate_id, now())
     return jsonify(view)
 
