@@ -5,9 +5,7 @@ import os
 
 bind = os.environ.get("CBT_BIND", "127.0.0.1:8000")
 workers = 1  # one process per core at most; scale-out runs several (each its own gevent hub)
-# gevent: thousands of WebSockets on one process (thread-per-connection does not hold them); our
-# subclass serves each HTTP request in a greenlet of its own (cbt/worker.py: memory per connection)
-worker_class = "cbt.worker.Worker"
+worker_class = "gevent"  # thousands of WebSockets on one process; thread-per-connection does not hold them
 worker_connections = 20000
 backlog = 8192  # a start storm of thousands of handshakes at the same second
 keepalive = 75  # longer than a page's pause between requests: a closed idle connection races its next request

@@ -11,7 +11,7 @@ app = create_app()
 _log = logging.getLogger("cbt.gc")
 _started: list[float] = []
 
-FREEZE_EVERY = 5.0  # seconds
+FREEZE_EVERY = 1.0  # seconds
 SWEEP_EVERY = 600.0  # seconds: a full collection over everything, once in a while
 
 
@@ -38,6 +38,7 @@ def _keep_the_collector_short() -> None:
             gc.unfreeze()
             gc.collect()
             last_sweep = time.monotonic()
+        gc.collect()  # what arrived since the last freeze, and only that: cycles among it are freed
         gc.freeze()
 
 

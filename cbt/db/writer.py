@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -29,24 +30,14 @@ from cbt.core.errors import Busy
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BATCH = 512
+SLOW = 0.1  # seconds: a batch slower than this is logged
 Job = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], Future[Any]]
 
 
 class Writer:
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        *,
-        name: str = "cbt-writer",
-        timeout: float = 30,
-        checkpoint: Callable[[], object] | None = None,
-        checkpoint_every: float = 2.0,
-    ) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, name: str = "cbt-writer", timeout: float = 30) -> None:
         self._sessions = sessions
         self.timeout = timeout  # how long a caller waits for its commit before it is told to retry
-        # SQLite: the WAL is copied into the database file beside the writer, not by its commits
-        self._checkpoint, self._checkpoint_every = checkpoint, checkpoint_every
-        self._stopping = threading.Event()
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -71,7 +62,6 @@ class Writer:
         return future
 
     def stop(self) -> None:
-        self._stopping.set()
         with self._lock:
             if self._thread is not None:
                 self._jobs.put(None)
@@ -84,21 +74,6 @@ class Writer:
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                     self._thread.start()
-                    if self._checkpoint is not None:
-                        threading.Thread(target=self._checkpoints, name=f"{self._name}-wal", daemon=True).start()
-
-    def _checkpoints(self) -> None:
-        """Every few seconds in which something was committed: checkpoint, in a native thread."""
-        assert self._checkpoint is not None
-        done = self.batches
-        while not self._stopping.wait(self._checkpoint_every):
-            if self.batches == done:
-                continue
-            done = self.batches
-            try:
-                off_the_hub(self._checkpoint)
-            except Exception:
-                log.exception("WAL checkpoint failed (the next one copies what this one did not)")
 
     def _loop(self) -> None:
         while True:
@@ -115,7 +90,10 @@ class Writer:
                     self._jobs.put(None)  # stop after this batch
                     break
                 batch.append(job)
+            started = time.perf_counter()
             outcomes = off_the_hub(self._run_batch, batch)
+            if (took := time.perf_counter() - started) > SLOW:  # a suspect for the saves' tail latency
+                log.warning("writer %s: a batch of %d jobs took %.0f ms", self._name, len(batch), took * 1000)
             self.batches += 1
             self.jobs += len(batch)
             for future, result, error in outcomes:  # answered only now, after the commit

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 
 from flask import Flask, jsonify
 from sqlalchemy.pool import StaticPool
 
 from cbt import clock, i18n
 from cbt.config import PROJECT_ROOT, Config
-from cbt.db.session import checkpoint, make_engine, make_session_factory
+from cbt.db.session import make_engine, make_session_factory
 from cbt.db.writer import Writer
 from cbt.realtime import init_realtime
 from cbt.sweeper import Sweeper
@@ -56,10 +55,9 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
     # The writer's one connection is used only by the writer, one batch at a time (in gevent's native
     # thread pool when under gevent), never shared with request greenlets: a static pool, no locks,
     # and no reconnecting (and on SQLite no WAL checkpoint on close) for every batch.
-    sqlite = config.database_url.startswith("sqlite")
-    write_engine = make_engine(config.database_url, poolclass=StaticPool, checkpoints=not sqlite)
+    write_engine = make_engine(config.database_url, poolclass=StaticPool)
     sessions = make_session_factory(engine)
-    writer = Writer(make_session_factory(write_engine), checkpoint=partial(checkpoint, engine) if sqlite else None)
+    writer = Writer(make_session_factory(write_engine))
     app.extensions.update(
         {
             "cbt.engine": engine,
