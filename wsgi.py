@@ -25,12 +25,11 @@ def _time_collections(phase: str, info: dict) -> None:
 
 def _keep_the_collector_short() -> None:
     """With thousands of connections a full collection walks every connection's objects: 200-400 ms
-    with 2 000 candidates, every few seconds while they arrive (measured: docs/performance.md). What
-    has survived a while is moved out of the collector's way (gc.freeze), so collections walk only
-    what is new; every ten minutes everything is walked once, so cycles among frozen objects that
-    died meanwhile (a closed connection's) are still freed. The collector's own full collections are
-    off (the young generations still run): with thousands of connections it ran them every second
-    or two, each walking everything that had arrived since the last freeze (50-240 ms at 5 000)."""
+    with 2 000 candidates, every few seconds while they arrive (measured: docs/performance.md). So
+    the collector's own full collections are off (the young generations still run); every second,
+    what arrived since the last freeze is collected (its cycles freed) and the rest frozen out of
+    the collector's way; every ten minutes everything is walked once, so cycles among frozen objects
+    that died meanwhile (a closed connection's) are still freed."""
     last_sweep = time.monotonic()
     while True:
         time.sleep(FREEZE_EVERY)
