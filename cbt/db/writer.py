@@ -29,7 +29,7 @@ from cbt.core.errors import Busy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-MAX_BATCH = 512
+MAX_BATCH = 64  # a flood of receipts or logins commits in slices, not ahead of every save behind it
 SLOW = 0.1  # seconds: a batch slower than this is logged
 Job = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], Future[Any]]
 
