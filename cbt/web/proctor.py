@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from cbt.core.errors import CbtError, InvalidInput, Unauthorized
 from cbt.db import models
-from cbt.db.writer import off_the_hub
 from cbt.services import proctoring, staff
 from cbt.web import tokens
 from cbt.web.api import json_body
@@ -61,12 +60,8 @@ def login_page():  # type: ignore[no-untyped-def]
         username, password = request.form.get("username", "").strip(), request.form.get("password", "")
         try:
             check_csrf(str(session.get(CSRF_KEY, "")))
-            # the password hash takes tens of milliseconds of CPU: in a native thread, not on the hub
-            # every candidate's connection is served from (hashlib lets other threads run meanwhile)
             member = current_app.extensions["cbt.login_limiter"].guard(
-                f"staff:{username}",
-                f"ip:{request.remote_addr}",
-                lambda: off_the_hub(staff.sign_in, db(), username, password),
+                f"staff:{username}", f"ip:{request.remote_addr}", lambda: staff.sign_in(db(), username, password)
             )
         except CbtError as exc:
             error = exc.message
