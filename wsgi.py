@@ -34,10 +34,9 @@ def _keep_the_collector_short() -> None:
     while True:
         time.sleep(FREEZE_EVERY)
         if time.monotonic() - last_sweep > SWEEP_EVERY:
-            gc.unfreeze()
-            gc.collect()
+            gc.unfreeze()  # this round's collection walks everything
             last_sweep = time.monotonic()
-        gc.collect()  # what arrived since the last freeze, and only that: cycles among it are freed
+        gc.collect()  # else what arrived since the last freeze, and only that: cycles among it are freed
         gc.freeze()
 
 

@@ -86,14 +86,18 @@ def sqlite_commit_rate(folder: Path, seconds: float, batch: int = 1) -> float:
     return rate
 
 
+def process_tree(master: int) -> list[int]:
+    """gunicorn's master and its workers."""
+    try:
+        return [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]
+    except OSError:
+        return [master]
+
+
 def process_tree_rss_kb(master: int) -> int:
     """Resident memory of gunicorn's master and its workers."""
     total = 0
-    try:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    except OSError:
-        children = []
-    for pid in [master, *map(int, children)]:
+    for pid in process_tree(master):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):

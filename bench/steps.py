@@ -21,13 +21,13 @@ from pathlib import Path
 import aiohttp
 
 from bench.loadgen import Candidate, Proctor, Stats
-from bench.run import Server, demo_batch, process_tree_rss_kb, raise_open_files_limit
+from bench.run import Server, demo_batch, process_tree, process_tree_rss_kb, raise_open_files_limit
 
 
 def server_cpu_s(master: int) -> float:
     """User + system CPU seconds of gunicorn's master and its workers."""
     total = 0
-    for pid in [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]:
+    for pid in process_tree(master):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")

@@ -38,8 +38,9 @@ class Sweeper:
     def _loop(self) -> None:
         while not self._stop.wait(self._every):
             try:
-                due = self._overdue(self._now())  # a read, outside the writer: the writer gets only the due
-                closed = self._writer.run(attempts.expire_overdue, self._now(), due) if due else []
+                now = self._now()
+                due = self._overdue(now)  # a read, outside the writer: the writer gets only the due
+                closed = self._writer.run(attempts.expire_overdue, now, due) if due else []
                 if closed:
                     log.info("submitted %d overdue attempts at the deadline", len(closed))
                     if self._on_closed:

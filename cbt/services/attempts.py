@@ -146,11 +146,6 @@ def _latest_started(sittings: list[Row]) -> Row | None:
     return chosen[-1] if chosen else None
 
 
-def _answers(session: Session, attempt_id: int) -> dict[str, models.Response]:
-    rows = session.scalars(select(models.Response).where(models.Response.attempt_id == attempt_id))
-    return {r.question_id: r for r in rows}
-
-
 # --- reads ------------------------------------------------------------------------------------------
 
 
@@ -378,8 +373,8 @@ def submission_view(attempt: models.Attempt) -> dict[str, object]:
 def close_attempt(session: Session, attempt: models.Attempt, now: datetime, reason: SubmitReason) -> None:
     """Score the saved answers and close the attempt."""
     p = paper(session, attempt.form_id)
-    saved = _answers(session, attempt.id)
-    answers = {q: tuple(r.answer) for q, r in saved.items()}
+    saved = session.connection().execute(_ANSWERS, {"attempt_id": attempt.id})
+    answers = {r.question_id: tuple(r.answer) for r in saved}
     bp = p.form.blueprint
     score = score_attempt(
         p.questions.values(),
