@@ -11,3 +11,11 @@ backlog = 8192  # a start storm of thousands of handshakes at the same second
 keepalive = 75  # longer than a page's pause between requests: a closed idle connection races its next request
 graceful_timeout = 10
 control_socket_disable = True
+
+
+def post_fork(server, worker):
+    """gevent records every greenlet's spawning stack and tree by default, for debugging: four
+    greenlets per candidate, each spawn slower and kept larger (docs/performance.md)."""
+    import gevent
+
+    gevent.config.track_greenlet_tree = False

@@ -30,6 +30,7 @@ class Config:
     testing: bool = False
     background: bool = True  # run the overdue-attempt sweeper in this process
     signal_thresholds: dict[str, float] | None = None
+    ping: tuple[int, int] = (25, 20)  # live channel: seconds between pings, seconds to wait for the answer
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:
@@ -42,6 +43,7 @@ class Config:
             "message_queue": env.get("CBT_MESSAGE_QUEUE") or None,
             "instance_path": instance,
             "signal_thresholds": _thresholds(env.get("CBT_SIGNAL_THRESHOLDS")),
+            "ping": (_seconds(env, "CBT_PING_INTERVAL", 25), _seconds(env, "CBT_PING_TIMEOUT", 20)),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
@@ -57,6 +59,16 @@ def _thresholds(raw: str | None) -> dict[str, float] | None:
     if not isinstance(value, dict) or not all(isinstance(v, (int, float)) and v >= 0 for v in value.values()):
         raise ValueError('CBT_SIGNAL_THRESHOLDS must map signal names to seconds, e.g. {"tab_hidden": 2}')
     return {str(k): float(v) for k, v in value.items()}
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    """Whole seconds (engine.io tells the pages its ping interval in whole seconds)."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 3600:
+        raise ValueError(f"{name} must be whole seconds from 1 to 3600, not {raw!r}")
+    return int(raw)
 
 
 def _instance_secret(instance: Path) -> str:

@@ -119,14 +119,46 @@ def async_mode() -> str:
     return "gevent" if monkey.is_module_patched("socket") else "threading"
 
 
-def init_realtime(app: Flask, writer: Writer, now: Callable[[], datetime], message_queue: str | None) -> Realtime:
-    mode = async_mode()
-    socketio = SocketIO(app, async_mode=mode, message_queue=message_queue, cors_allowed_origins=[])
-    if mode == "gevent":  # our own WebSocket framing instead of simple-websocket's (see websocket.py)
-        from cbt.realtime.websocket import WebSocket
+class Entry:
+    """The WSGI entry: Socket.IO's path to engine.io, everything else to Flask. It stands where
+    Flask-SocketIO puts engine.io's own middleware, which defines a class on every request: a
+    reference cycle only the collector frees, 2.5 KB per request kept until the ten-minute sweep
+    (docs/performance.md)."""
 
-        eio = socketio.server.eio
-        eio._async = {**eio._async, "websocket": WebSocket}
+    PATH = "/socket.io/"
+
+    def __init__(self, app: Flask, socketio: SocketIO, flask_wsgi: Callable) -> None:
+        self.app, self.engine, self.flask_wsgi = app, socketio.server, flask_wsgi
+
+    def __call__(self, environ: dict, start_response: Callable):
+        environ["flask.app"] = self.app  # where Flask-SocketIO's /monitor handlers look for it
+        if environ["PATH_INFO"].startswith(self.PATH):
+            return self.engine.handle_request(environ, start_response)
+        return self.flask_wsgi(environ, start_response)
+
+
+def init_realtime(
+    app: Flask,
+    writer: Writer,
+    now: Callable[[], datetime],
+    message_queue: str | None,
+    ping: tuple[int, int],
+) -> Realtime:
+    mode = async_mode()
+    flask_wsgi = app.wsgi_app
+    socketio = SocketIO(
+        app,
+        async_mode=mode,
+        message_queue=message_queue,
+        cors_allowed_origins=[],
+        ping_interval=ping[0],
+        ping_timeout=ping[1],
+    )
+    app.wsgi_app = Entry(app, socketio, flask_wsgi)  # type: ignore[method-assign]
+    if mode == "gevent":  # our own WebSocket framing and pings on timers (see websocket.py)
+        from cbt.realtime import websocket
+
+        websocket.install(socketio.server.eio)
     realtime = Realtime(app, socketio, writer, now)
     from cbt.realtime.namespaces import ExamNamespace, MonitorNamespace
 

@@ -10,16 +10,25 @@ no extension or subprotocol is agreed, and a bad frame closes the connection wit
 engine.io drives the object as it drives its own drivers' (``_async["websocket"]``): it is called
 as a WSGI application, calls the engine.io handler with itself, and that handler reads with
 :meth:`wait` in this greenlet while engine.io's writer greenlet sends with :meth:`send`.
+
+engine.io also spawns a greenlet per connection that sleeps through the ping interval (25 s) to
+send the next ping: here a timer on gevent's loop sends it, which costs no stack (7 KB less per
+candidate, measured in docs/performance.md).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import struct
+import time
 from collections.abc import Callable
 from typing import Any
+
+from engineio import exceptions, packet
+from engineio.socket import Socket
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_MESSAGE = 64 * 1024  # engine.io's own limit is larger; the pages' messages are a few hundred bytes
@@ -185,3 +194,27 @@ class WebSocket:
             self._buffer += chunk
         data, self._buffer = self._buffer[:n], self._buffer[n:]
         return data
+
+
+def install(eio: Any) -> None:
+    """Under gevent: this WebSocket for engine.io's own driver, and its pings on timers."""
+    eio._async = {**eio._async, "websocket": WebSocket}
+    Socket.schedule_ping = _schedule_ping
+
+
+def _schedule_ping(sock: Socket) -> None:
+    """engine.io's ``Socket.schedule_ping`` (called on connect and on every pong) without its greenlet."""
+    from gevent import get_hub
+
+    if sock.last_ping:  # as engine.io: only once the previous ping was answered
+        sock.last_ping = None
+        timer = get_hub().loop.timer(sock.server.ping_interval)
+        timer.start(_ping, sock, timer)
+
+
+def _ping(sock: Socket, timer: Any) -> None:
+    timer.close()
+    if not sock.closing and not sock.closed:
+        sock.last_ping = time.time()
+        with contextlib.suppress(exceptions.SocketIsClosedError):
+            sock.send(packet.Packet(packet.PING))

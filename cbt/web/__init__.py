@@ -74,7 +74,7 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
     app.register_blueprint(candidate.bp)
     app.register_blueprint(proctor.pages)
     app.register_blueprint(proctor.api)
-    realtime = init_realtime(app, writer, now, config.message_queue)
+    realtime = init_realtime(app, writer, now, config.message_queue, config.ping)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

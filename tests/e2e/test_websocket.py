@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import socket
 import struct
+import time
 
 import pytest
 
 from cbt.realtime.websocket import BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT
+from tests.e2e.server import Server
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -143,3 +146,32 @@ def test_a_bad_frame_closes_with_the_rfc_code(client, bad, code):
 def test_a_message_over_64_kb_is_refused_before_it_is_read(client):
     client.sock.sendall(struct.pack("!BBQ", 0x80 | BINARY, 0x80 | 127, 70000))  # the header alone
     assert client.closed_with() == 1009
+
+
+@pytest.fixture(scope="module")
+def quick_pings(tmp_path_factory):
+    server = Server(tmp_path_factory.mktemp("pings"), CBT_PING_INTERVAL="1", CBT_PING_TIMEOUT="1")
+    server.cli("init")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_the_server_pings_and_drops_a_silent_page(quick_pings):
+    """engine.io's pings, sent from timers (websocket.py): one every interval while the page answers;
+    a page that stops answering is closed after the timeout."""
+    c = RawClient(quick_pings.url)
+    _b0, _opcode, payload = c.frame()
+    assert json.loads(payload[1:])["pingInterval"] == 1000
+    for _ in range(3):
+        started = time.monotonic()
+        assert c.frame()[1:] == (TEXT, b"2")  # ping
+        assert 0.8 < time.monotonic() - started < 2
+        c.send_frame(TEXT, b"3")  # pong
+    assert c.frame()[1:] == (TEXT, b"2")
+    started = time.monotonic()  # no pong now: the server ends the connection (by its ping check or
+    with pytest.raises((EOFError, ConnectionResetError)):  # the read timeout, whichever comes first)
+        while True:
+            assert c.frame()[1:] in ((TEXT, b"1"), (CLOSE, struct.pack("!H", 1000)))  # engine.io's close
+    assert time.monotonic() - started < 3
+    c.sock.close()

@@ -54,3 +54,15 @@ def test_signal_thresholds_come_from_the_environment(tmp_path):
     for bad in ("{", '{"tab_hidden": -1}', "[1]"):
         with pytest.raises(ValueError, match="CBT_SIGNAL_THRESHOLDS"):
             Config.from_env({**env, "CBT_SIGNAL_THRESHOLDS": bad})
+
+
+def test_ping_seconds_come_from_the_environment(tmp_path):
+    import pytest
+
+    env = {"CBT_INSTANCE_PATH": str(tmp_path)}
+    assert Config.from_env(env).ping == (25, 20)
+    assert Config.from_env({**env, "CBT_PING_INTERVAL": "10", "CBT_PING_TIMEOUT": "5"}).ping == (10, 5)
+    for name in ("CBT_PING_INTERVAL", "CBT_PING_TIMEOUT"):
+        for bad in ("0", "0.5", "-3", "3601", "soon"):
+            with pytest.raises(ValueError, match=f"{name} must be whole seconds"):
+                Config.from_env({**env, name: bad})
