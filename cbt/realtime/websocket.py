@@ -8,12 +8,12 @@ compress messages of a few dozen bytes (measured: docs/performance.md). Here not
 no extension or subprotocol is agreed, and a bad frame closes the connection with the RFC's code.
 
 engine.io drives the object as it drives its own drivers' (``_async["websocket"]``): it is called
-as a WSGI application, calls the engine.io handler with itself, and that handler reads with
-:meth:`wait` in this greenlet while engine.io's writer greenlet sends with :meth:`send`.
-
-engine.io also spawns a greenlet per connection that sleeps through the ping interval (25 s) to
-send the next ping: here a timer on gevent's loop sends it, which costs no stack (7 KB less per
-candidate, measured in docs/performance.md).
+as a WSGI application and calls engine.io's handler with itself. :func:`install` replaces two of
+engine.io's greenlets per connection, 7 KB of memory each (docs/performance.md): its writer (a queue
+drained by a greenlet of its own) by writing straight to the socket from whichever greenlet sends,
+what the socket cannot take at once finished in order by a short-lived greenlet, so a slow page
+never holds up a broadcast; and the greenlet that sleeps through each ping interval by a timer on
+gevent's loop. A connection upgraded from long-polling keeps engine.io's own handler.
 """
 
 from __future__ import annotations
@@ -76,12 +76,11 @@ class WebSocket:
     """One WebSocket connection taken over from gunicorn (``environ["gunicorn.socket"]``)."""
 
     def __init__(self, handler: Callable[[WebSocket], Any], server: Any) -> None:
-        from gevent.lock import Semaphore  # only ever used under the gevent worker
-
         self.app = handler
         self._sock: Any = None  # engine.io sets its read timeout (ping interval + timeout) on it
         self._buffer = b""
-        self._send_lock = Semaphore()  # the writer greenlet's messages and this one's pongs never interleave
+        self._unsent: list[bytes] = []  # what the socket could not take yet, oldest first
+        self._shut_after_unsent = False
         self.closed = False
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
@@ -114,6 +113,7 @@ class WebSocket:
         return None
 
     def send(self, message: str | bytes) -> None:
+        """Never waits: what the socket cannot take now is sent, in order, by a greenlet of its own."""
         if self.closed:
             raise OSError("the WebSocket is closed")
         if isinstance(message, str):
@@ -124,19 +124,54 @@ class WebSocket:
     def close(self, code: int | None = NORMAL) -> None:
         if self.closed:
             return
+        if code is not None:
+            self._send(frame(CLOSE, struct.pack("!H", code)))
         self.closed = True
-        try:
-            if code is not None:
-                self._send(frame(CLOSE, struct.pack("!H", code)))
+        if self._unsent:
+            self._shut_after_unsent = True
+        else:
+            self._shut()
+
+    def _shut(self) -> None:
+        with contextlib.suppress(OSError):
             self._sock.shutdown(1)  # SHUT_WR: the client closes its side and our reader sees the end
-        except OSError:
-            pass
 
     # --- framing ----------------------------------------------------------------------------------
 
     def _send(self, data: bytes) -> None:
-        with self._send_lock:
-            self._sock.sendall(data)
+        if self.closed:
+            return
+        if self._unsent:  # the unsent greenlet is at work: after what it has, in order
+            self._unsent.append(data)
+            return
+        try:
+            sent = self._sock._sock.send(data)  # gevent's socket over a non-blocking one: never waits
+        except BlockingIOError:
+            sent = 0
+        except OSError:  # the page is gone: the reader finds the end and engine.io closes the socket
+            self._gone()
+            return
+        if sent < len(data):
+            from gevent import spawn
+
+            self._unsent.append(data[sent:])
+            spawn(self._send_unsent)
+
+    def _send_unsent(self) -> None:
+        try:
+            while self._unsent:
+                self._sock.sendall(self._unsent[0])  # waits for the page, up to the read timeout
+                self._unsent.pop(0)
+        except OSError:
+            self._gone()
+            return
+        if self._shut_after_unsent:
+            self._shut()
+
+    def _gone(self) -> None:
+        self.closed = True
+        self._unsent.clear()
+        self._shut()
 
     def _message(self) -> str | bytes:
         kind, parts, size = 0, [], 0
@@ -197,9 +232,59 @@ class WebSocket:
 
 
 def install(eio: Any) -> None:
-    """Under gevent: this WebSocket for engine.io's own driver, and its pings on timers."""
+    """Under gevent: this WebSocket for engine.io's own driver, without its writer and ping greenlets."""
     eio._async = {**eio._async, "websocket": WebSocket}
+    Socket._websocket_handler = _handle
+    Socket.send = _send
+    Socket.close = _close
     Socket.schedule_ping = _schedule_ping
+
+
+_ENGINEIO = {"handle": Socket._websocket_handler, "send": Socket.send, "close": Socket.close}
+
+
+def _handle(sock: Socket, ws: WebSocket) -> list:
+    """engine.io's ``Socket._websocket_handler`` for a page that opened the WebSocket directly: its
+    messages read here, the socket's packets written straight to ``ws`` (no writer greenlet)."""
+    if sock.connected:  # an upgrade from long-polling: engine.io's own way
+        return _ENGINEIO["handle"](sock, ws)
+    server = sock.server
+    ws._sock.settimeout(server.ping_interval + server.ping_timeout)  # a silent page is gone
+    sock.connected = sock.upgraded = True
+    while not sock.queue.empty():  # engine.io's open packet, queued when the socket was made
+        ws.send(sock.queue.get_nowait().encode())
+    sock.direct = ws
+    while (message := ws.wait()) is not None:
+        try:
+            sock.receive(packet.Packet(encoded_packet=message))
+        except exceptions.UnknownPacketError:
+            pass
+        except exceptions.SocketIsClosedError:
+            break
+        except Exception:
+            server.logger.exception("engine.io could not handle a message from %s", sock.sid)
+            break
+    sock.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+    return []
+
+
+def _send(sock: Socket, pkt: packet.Packet) -> None:
+    ws = getattr(sock, "direct", None)
+    if ws is None:
+        return _ENGINEIO["send"](sock, pkt)
+    if sock.check_ping_timeout():  # as engine.io: raises if closed, closes a page past its ping timeout
+        with contextlib.suppress(OSError):  # gone: the reader finds the end
+            ws.send(pkt.encode())
+    return None
+
+
+def _close(sock: Socket, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
+    ws = getattr(sock, "direct", None)
+    if ws is None:
+        return _ENGINEIO["close"](sock, wait, abort, reason)
+    _ENGINEIO["close"](sock, False, abort, reason)  # nothing to wait for: no writer greenlet
+    ws.close()
+    return None
 
 
 def _schedule_ping(sock: Socket) -> None:

@@ -90,7 +90,10 @@ _SITTINGS = (
     )
     .join(_S, _S.id == _A.session_id)
     .where(_A.candidate_id == bindparam("candidate_id"))
+    .order_by(_A.id)
 )  # fmt: skip
+# Whoever locks a candidate's attempts locks them in id order: two writers (a save and a submission on
+# PostgreSQL) taking them in different orders would deadlock.
 _SITTINGS_LOCKED = _SITTINGS.with_for_update(of=_A)
 _PAUSES = select(_P.start, _P.end).where(_P.attempt_id == bindparam("attempt_id")).order_by(_P.start)
 _WHO = (
@@ -290,6 +293,7 @@ def start(session: Session, candidate_id: int, now: datetime) -> dict[str, objec
 _SAVE_ATTEMPTS = (
     select(_A.id, _A.form_id, _A.started_at, _A.duration_seconds, _A.extension_seconds, _A.submitted_at)
     .where(_A.candidate_id == bindparam("candidate_id"))
+    .order_by(_A.id)
     .with_for_update()
 )
 _SAVE_STORED = select(_R.id, _R.seq, _R.saved_at).where(

@@ -116,6 +116,7 @@ def _current_attempt(session: Session, candidate: models.Candidate, now: datetim
         select(models.Attempt)
         .join(models.ExamSession)
         .where(models.Attempt.candidate_id == candidate.id)
+        .order_by(models.Attempt.id)  # the lock order of attempts.py
         .with_for_update(of=models.Attempt)
     ).all()
     rows = sorted(rows, key=lambda a: (a.session.starts_at, a.session.part != "theory"))
