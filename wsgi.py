@@ -7,6 +7,12 @@ import time
 
 from cbt.web import create_app
 
+# cbt's own warnings (slow collections, slow writer batches, failures) as gunicorn writes its lines
+logging.basicConfig(
+    format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+    datefmt="%Y-%m-%d %H:%M:%S %z",
+    level=logging.WARNING,
+)
 app = create_app()
 _log = logging.getLogger("cbt.gc")
 _started: list[float] = []

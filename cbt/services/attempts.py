@@ -8,10 +8,12 @@ Reads (``status``, ``attempt_view``) run on the request's own session. Every use
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import DateTime, Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -38,6 +40,10 @@ class Paper:
     form: Form
     questions: dict[str, tuple[Question, int]]  # question id -> (question, points)
     items: dict[str, Item]
+    # The candidate's view of it, encoded once: every candidate's paper is these pieces in their own
+    # order (the start storm sends thousands at once; encoding each anew was a third of a start).
+    question_json: dict[str, tuple[str, dict[str, str]]]  # question id -> (JSON up to its options, option id -> JSON)
+    case_json: dict[str, str]  # case item id -> its JSON up to its questions
 
 
 _papers: dict[int, Paper] = {}
@@ -49,10 +55,30 @@ def paper(session: Session, form_id: int) -> Paper:
     if found is None:
         form = load_form(session, form_id)
         questions = {q.id: (q, e.points) for e in form.entries for q in e.item.questions}
-        found = Paper(form, questions, {e.item.id: e.item for e in form.entries})
+        found = Paper(
+            form,
+            questions,
+            {e.item.id: e.item for e in form.entries},
+            {q.id: _question_json(q, points) for q, points in questions.values()},
+            {e.item.id: _case_json(e.item, e.total) for e in form.entries if e.item.is_case},
+        )
         with _papers_lock:
             _papers[form_id] = found
     return found
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _question_json(q: Question, points: int) -> tuple[str, dict[str, str]]:
+    head = _json({"id": q.id, "type": q.type, "type_name": TYPE_NAMES[q.type], "stem": q.stem, "points": points})
+    return head[:-1] + ',"options":[', {o.id: _json({"id": o.id, "text": o.text}) for o in q.options}
+
+
+def _case_json(item: Item, points: int) -> str:
+    head = _json({"id": item.id, "type": "case", "type_name": TYPE_NAMES["case"], "stem": item.stem, "points": points})
+    return head[:-1] + ',"questions":['
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -215,8 +241,14 @@ def _visible_score(session: Session, who: Row, sitting: Row) -> dict[str, object
     return None if score is None else {"total": score["total"], "passed": score["passed"]}
 
 
-def attempt_view(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
-    """The candidate's paper in their own order, with their saved answers. Never any key."""
+class PaperText(NamedTuple):
+    text: str  # the candidate's paper as the API sends it (JSON)
+    attempt_id: int
+    overdue: bool  # time ran out and no one has submitted it yet
+
+
+def attempt_json(session: Session, candidate_id: int, now: datetime) -> PaperText:
+    """The candidate's paper in their own order, with their saved answers, as JSON. Never any key."""
     sittings = _sittings(session, candidate_id)
     current = _current(sittings, now)
     attempt = current if current is not None and current.started_at is not None else _latest_started(sittings)
@@ -229,47 +261,37 @@ def attempt_view(session: Session, candidate_id: int, now: datetime) -> dict[str
     state = attempt_state(clock, attempt.submitted_at, now)
     order = db.execute(_ORDER, {"attempt_id": attempt.id}).scalar_one()
     saved = db.execute(_ANSWERS, {"attempt_id": attempt.id}).all()
-    return {
+    overdue = state is not AttemptState.SUBMITTED and clock.overdue(now)
+    head = {
         "attempt_id": attempt.id,
         "part": attempt.part,
         "part_name": PART_NAMES[attempt.part],
         "state": state,
         "remaining_seconds": 0 if state is AttemptState.SUBMITTED else clock.remaining_seconds(now),
-        "overdue": state is not AttemptState.SUBMITTED and clock.overdue(now),
+        "overdue": overdue,
         "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
         "submit_reason": attempt.submit_reason,
         "receipt": attempt.receipt,
-        "items": [_item_view(p, entry) for entry in order],
         "responses": {r.question_id: {"answer": r.answer, "seq": r.seq} for r in saved},
     }
+    items = ",".join(_item_json(p, entry) for entry in order)
+    return PaperText(_json(head)[:-1] + ',"items":[' + items + "]}", attempt.id, overdue)
 
 
-def _item_view(p: Paper, entry: dict) -> dict[str, object]:
-    item = p.items[entry["id"]]
+def attempt_view(session: Session, candidate_id: int, now: datetime) -> dict[str, Any]:
+    """:func:`attempt_json`, read back: what the candidate's page receives."""
+    return json.loads(attempt_json(session, candidate_id, now).text)
+
+
+def _item_json(p: Paper, entry: dict) -> str:
+    """One item of the paper: a question with its options in the candidate's order, or a case with
+    its questions so."""
     questions = []
     for delivered in entry["questions"]:
-        question, points = p.questions[delivered["id"]]
-        texts = {o.id: o.text for o in question.options}
-        questions.append(
-            {
-                "id": question.id,
-                "type": question.type,
-                "type_name": TYPE_NAMES[question.type],
-                "stem": question.stem,
-                "points": points,
-                "options": [{"id": o, "text": texts[o]} for o in delivered["options"]],
-            }
-        )
-    if item.is_case:
-        return {
-            "id": item.id,
-            "type": "case",
-            "type_name": TYPE_NAMES["case"],
-            "stem": item.stem,
-            "points": sum(q["points"] for q in questions),  # type: ignore[misc]
-            "questions": questions,
-        }
-    return questions[0]
+        head, options = p.question_json[delivered["id"]]
+        questions.append(head + ",".join([options[o] for o in delivered["options"]]) + "]}")
+    case = p.case_json.get(entry["id"])
+    return questions[0] if case is None else case + ",".join(questions) + "]}"
 
 
 # --- writes (run in the writer) ---------------------------------------------------------------------

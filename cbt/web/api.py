@@ -22,6 +22,11 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 SAVE_BODY_LIMIT = 4 * 1024  # one answer is a few bytes; anything near this is not an answer
 
 
+def _json(text: str) -> Any:
+    """A response of JSON already encoded (the paper is put together from pieces encoded once)."""
+    return current_app.response_class(text, mimetype="application/json")
+
+
 def json_body(limit: int | None = None) -> dict[str, Any]:
     if limit is not None:
         request.max_content_length = limit
@@ -81,18 +86,18 @@ def start():  # type: ignore[no-untyped-def]
     login = current_login()
     write(attempts.start, login.candidate_id, now())
     touch(login.room_id, login.candidate_id)
-    return jsonify(attempts.attempt_view(db(), login.candidate_id, now()))
+    return _json(attempts.attempt_json(db(), login.candidate_id, now()).text)
 
 
 @bp.get("/v1/candidate/attempt")
 @candidate_required
 def attempt():  # type: ignore[no-untyped-def]
     candidate_id = current_login().candidate_id
-    view = attempts.attempt_view(db(), candidate_id, now())
-    if view["overdue"]:  # time ran out and the sweeper has not come round yet: submit now
-        write(attempts.expire_overdue, now(), [view["attempt_id"]])
-        view = attempts.attempt_view(db(), candidate_id, now())
-    return jsonify(view)
+    paper = attempts.attempt_json(db(), candidate_id, now())
+    if paper.overdue:  # time ran out and the sweeper has not come round yet: submit now
+        write(attempts.expire_overdue, now(), [paper.attempt_id])
+        paper = attempts.attempt_json(db(), candidate_id, now())
+    return _json(paper.text)
 
 
 @bp.put("/v1/candidate/attempt/responses/<question_id>")
