@@ -91,12 +91,13 @@ class Writer:
                     break
                 batch.append(job)
             started = time.perf_counter()
-            outcomes, (jobs_s, cpu_s, commit_s) = off_the_hub(self._run_batch, batch)
+            outcomes, (jobs_s, cpu_s, commit_s, slowest) = off_the_hub(self._run_batch, batch)
             if (took := time.perf_counter() - started) > SLOW:  # a suspect for the saves' tail latency
                 log.warning(
-                    "writer %s: a batch of %d jobs took %.0f ms (jobs %.0f ms, %.0f ms of it CPU; commit %.0f ms; "
-                    "the rest waiting to be run)",
-                    self._name, len(batch), took * 1000, jobs_s * 1000, cpu_s * 1000, commit_s * 1000,
+                    "writer %s: a batch of %d jobs took %.0f ms (jobs %.0f ms, %.0f ms of it CPU, the slowest %s "
+                    "%.0f ms; commit %.0f ms; the rest waiting to be run)",
+                    self._name, len(batch), took * 1000, jobs_s * 1000, cpu_s * 1000,
+                    slowest[1], slowest[0] * 1000, commit_s * 1000,
                 )  # fmt: skip
             self.batches += 1
             self.jobs += len(batch)
@@ -107,11 +108,13 @@ class Writer:
                     future.set_exception(error)
 
     def _run_batch(self, batch: list[Job]) -> tuple[list[tuple[Future[Any], Any, BaseException | None]], tuple]:
-        """The batch's outcomes, and (seconds in the jobs, of it CPU, seconds in the commit)."""
+        """The batch's outcomes, and (seconds in the jobs, of it CPU, seconds in the commit, the slowest job)."""
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
         started, cpu = time.perf_counter(), time.thread_time()
+        slowest = (0.0, "")
         with self._sessions() as session:
             for job, args, kwargs, future in batch:
+                job_started = time.perf_counter()
                 try:
                     with session.begin_nested():
                         outcomes.append((future, job(session, *args, **kwargs), None))
@@ -119,6 +122,8 @@ class Writer:
                     outcomes.append((future, None, exc))
                 # Hot jobs write with Core statements, past the ORM: the next job reads afresh.
                 session.expire_all()
+                if (job_took := time.perf_counter() - job_started) > slowest[0]:
+                    slowest = (job_took, f"{job.__module__.rsplit('.', 1)[-1]}.{job.__name__}")
             jobs_done, cpu = time.perf_counter(), time.thread_time() - cpu
             try:
                 session.commit()
@@ -126,7 +131,7 @@ class Writer:
                 log.exception("group commit failed; %d jobs refused", len(batch))
                 session.rollback()
                 outcomes = [(f, None, exc) for f, _, _ in outcomes]
-        return outcomes, (jobs_done - started, cpu, time.perf_counter() - jobs_done)
+        return outcomes, (jobs_done - started, cpu, time.perf_counter() - jobs_done, slowest)
 
 
 def off_the_hub(work: Callable[..., T], *args: Any) -> T:

@@ -42,22 +42,41 @@ def record(
     reason: str | None = None,
 ) -> AuditEvent:
     """Append an event in the caller's transaction."""
-    last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    prev = last or GENESIS
-    detail = detail or {}
-    event = AuditEvent(
-        at=at,
-        actor=actor,
-        action=action,
-        subject=subject,
-        detail=detail,
-        reason=reason,
-        prev_hash=prev,
-        hash=_digest(prev, at, actor, action, subject, detail, reason),
-    )
-    session.add(event)
-    session.flush()
+    (event,) = record_all(session, at=at, actor=actor, action=action, subjects=[(subject, detail)], reason=reason)
     return event
+
+
+def record_all(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subjects: list[tuple[str, dict | None]],
+    reason: str | None = None,
+) -> list[AuditEvent]:
+    """One action on many subjects (a room-wide admission, pause...): an event each, chained in one go."""
+    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    events = []
+    for subject, detail in subjects:
+        detail = detail or {}
+        digest = _digest(prev, at, actor, action, subject, detail, reason)
+        events.append(
+            AuditEvent(
+                at=at,
+                actor=actor,
+                action=action,
+                subject=subject,
+                detail=detail,
+                reason=reason,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    session.add_all(events)
+    session.flush()
+    return events
 
 
 def verify_chain(session: Session) -> int | None:

@@ -9,13 +9,14 @@ push once the commit is done (tiles to refresh, a room event, messages to candid
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import String, bindparam, cast, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from cbt.core.attempt import AttemptState, SubmitReason
 from cbt.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -111,19 +112,30 @@ def _candidates(session: Session, room_id: int, candidate_id: int | None) -> lis
     return found
 
 
-def _current_attempt(session: Session, candidate: models.Candidate, now: datetime) -> models.Attempt | None:
-    rows = session.scalars(
+def _seated(
+    session: Session, room_id: int, candidate_id: int | None
+) -> list[tuple[models.Candidate, models.Attempt | None]]:
+    """The room's candidates (or the one) in seat order, each with the attempt they work on now,
+    locked: two queries however large the room (one per candidate made a room-wide admission 60 ms)."""
+    candidates = _candidates(session, room_id, candidate_id)
+    attempts = session.scalars(
         select(models.Attempt)
-        .join(models.ExamSession)
-        .where(models.Attempt.candidate_id == candidate.id)
+        .join(models.Attempt.session)
+        .options(contains_eager(models.Attempt.session))
+        .where(models.Attempt.candidate_id.in_([c.id for c in candidates]))
         .order_by(models.Attempt.id)  # the lock order of attempts.py
         .with_for_update(of=models.Attempt)
     ).all()
-    rows = sorted(rows, key=lambda a: (a.session.starts_at, a.session.part != "theory"))
-    for attempt in rows:
-        if attempt.submitted_at is None:
-            return attempt
-    return None
+    by_candidate: dict[int, list[models.Attempt]] = defaultdict(list)
+    for attempt in attempts:
+        by_candidate[attempt.candidate_id].append(attempt)
+    return [(c, _current(by_candidate[c.id])) for c in candidates]
+
+
+def _current(attempts: list[models.Attempt]) -> models.Attempt | None:
+    """The first not submitted, in session order."""
+    ordered = sorted(attempts, key=lambda a: (a.session.starts_at, a.session.part != "theory"))
+    return next((a for a in ordered if a.submitted_at is None), None)
 
 
 def _remaining_payload(attempt: models.Attempt, now: datetime) -> dict:
@@ -143,15 +155,17 @@ def admit(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | 
     """Admit one candidate after checking identity (核验身份), or, with no candidate, the whole room."""
     check_room(session, staff, room_id, act=True)
     fx = Effects(room_id)
-    for candidate in _candidates(session, room_id, candidate_id):
-        attempt = _current_attempt(session, candidate, now)
+    admitted: list[tuple[str, dict | None]] = []
+    for candidate, attempt in _seated(session, room_id, candidate_id):
         if attempt is None or attempt.admitted_at is not None:
             continue
         attempt.admitted_at, attempt.admitted_by = now, staff.actor
-        audit.record(session, at=now, actor=staff.actor, action="attempt.admit", subject=f"attempt:{attempt.id}")
+        admitted.append((f"attempt:{attempt.id}", None))
         fx.dirty.add(candidate.id)
         fx.pushes.append((candidate.id, "admitted", {"part": attempt.session.part}))
         _log(session, fx, "admit", "已核验身份，允许入场", now, staff, candidate)
+    if admitted:
+        audit.record_all(session, at=now, actor=staff.actor, action="attempt.admit", subjects=admitted)
     return fx
 
 
@@ -159,14 +173,19 @@ def start_room(session: Session, staff: StaffInfo, room_id: int, now: datetime) 
     """统一开考: admit and start every logged-in candidate of the room whose session is open."""
     check_room(session, staff, room_id, act=True)
     fx = Effects(room_id)
-    for candidate in _candidates(session, room_id, None):
-        live = session.scalar(
-            select(models.CandidateLogin.id).where(
-                models.CandidateLogin.candidate_id == candidate.id, models.CandidateLogin.ended_at.is_(None)
+    seated = _seated(session, room_id, None)
+    live = set(
+        session.scalars(
+            select(models.CandidateLogin.candidate_id).where(
+                models.CandidateLogin.candidate_id.in_([c.id for c, _ in seated]),
+                models.CandidateLogin.ended_at.is_(None),
             )
         )
-        attempt = _current_attempt(session, candidate, now)
-        if not live or attempt is None or attempt.started_at is not None or now < attempt.session.starts_at:
+    )
+    for candidate, attempt in seated:
+        if candidate.id not in live or attempt is None or attempt.started_at is not None:
+            continue
+        if now < attempt.session.starts_at:
             continue
         attempt.admitted_at = attempt.admitted_at or now
         attempt.admitted_by = attempt.admitted_by or staff.actor
@@ -192,19 +211,17 @@ def pause(
     reason = _text(reason, "原因")
     check_room(session, staff, room_id, act=True)
     fx = Effects(room_id)
-    for candidate in _candidates(session, room_id, candidate_id):
-        attempt = _current_attempt(session, candidate, now)
+    paused: list[tuple[str, dict | None]] = []
+    for candidate, attempt in _seated(session, room_id, candidate_id):
         if attempt is None or state_of(attempt, now) is not AttemptState.IN_PROGRESS:
             continue
-        session.add(models.Pause(attempt_id=attempt.id, start=now, by=staff.actor, reason=reason))
-        session.flush()
-        session.refresh(attempt)
-        audit.record(
-            session, at=now, actor=staff.actor, action="attempt.pause", subject=f"attempt:{attempt.id}", reason=reason
-        )
+        attempt.pauses.append(models.Pause(start=now, by=staff.actor, reason=reason))
+        paused.append((f"attempt:{attempt.id}", None))
         fx.dirty.add(candidate.id)
         fx.pushes.append((candidate.id, "paused", {"reason": reason, **_remaining_payload(attempt, now)}))
         _log(session, fx, "pause", f"暂停考试：{reason}", now, staff, candidate)
+    if paused:
+        audit.record_all(session, at=now, actor=staff.actor, action="attempt.pause", subjects=paused, reason=reason)
     if candidate_id is not None and not fx.dirty:
         raise Conflict("该考生当前不在答题中，无法暂停", code="not_in_progress")
     return fx
@@ -213,28 +230,20 @@ def pause(
 def resume(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, now: datetime) -> Effects:
     check_room(session, staff, room_id, act=True)
     fx = Effects(room_id)
-    for candidate in _candidates(session, room_id, candidate_id):
-        attempt = _current_attempt(session, candidate, now)
-        if attempt is None:
-            continue
-        open_pauses = [p for p in attempt.pauses if p.end is None]
-        if not open_pauses:
+    resumed: list[tuple[str, dict | None]] = []
+    for candidate, attempt in _seated(session, room_id, candidate_id):
+        open_pauses = [p for p in attempt.pauses if p.end is None] if attempt is not None else []
+        if attempt is None or not open_pauses:
             continue
         for p in open_pauses:
             p.end = now
-        session.flush()
         paused_for = sum((now - p.start).total_seconds() for p in open_pauses)
-        audit.record(
-            session,
-            at=now,
-            actor=staff.actor,
-            action="attempt.resume",
-            subject=f"attempt:{attempt.id}",
-            detail={"paused_seconds": round(paused_for, 1)},
-        )
+        resumed.append((f"attempt:{attempt.id}", {"paused_seconds": round(paused_for, 1)}))
         fx.dirty.add(candidate.id)
         fx.pushes.append((candidate.id, "resumed", _remaining_payload(attempt, now)))
         _log(session, fx, "resume", "恢复考试", now, staff, candidate)
+    if resumed:
+        audit.record_all(session, at=now, actor=staff.actor, action="attempt.resume", subjects=resumed)
     if candidate_id is not None and not fx.dirty:
         raise Conflict("该考生没有处于暂停状态", code="not_paused")
     return fx
@@ -255,24 +264,18 @@ def extend(
     reason = _text(reason, "原因")
     check_room(session, staff, room_id, act=True)
     fx = Effects(room_id)
-    for candidate in _candidates(session, room_id, candidate_id):
-        attempt = _current_attempt(session, candidate, now)
+    extended: list[tuple[str, dict | None]] = []
+    for candidate, attempt in _seated(session, room_id, candidate_id):
         if attempt is None or (candidate_id is None and attempt.started_at is None):
             continue  # a room-wide extension is for those already writing
         before = attempt.extension_seconds
         attempt.extension_seconds = before + minutes * 60
-        audit.record(
-            session,
-            at=now,
-            actor=staff.actor,
-            action="attempt.extend",
-            subject=f"attempt:{attempt.id}",
-            detail={"before_seconds": before, "after_seconds": attempt.extension_seconds},
-            reason=reason,
-        )
+        extended.append((f"attempt:{attempt.id}", {"before_seconds": before, "after_seconds": before + minutes * 60}))
         fx.dirty.add(candidate.id)
         fx.pushes.append((candidate.id, "time", _remaining_payload(attempt, now)))
         _log(session, fx, "extend", f"延长 {minutes} 分钟：{reason}", now, staff, candidate)
+    if extended:
+        audit.record_all(session, at=now, actor=staff.actor, action="attempt.extend", subjects=extended, reason=reason)
     if candidate_id is not None and not fx.dirty:
         raise Conflict("该考生没有进行中的考试", code="no_attempt")
     return fx
@@ -283,8 +286,7 @@ def _started(
 ) -> tuple[models.Candidate, models.Attempt]:
     """The candidate (of this room, where the actor may act) and their attempt in progress."""
     check_room(session, staff, room_id, act=True)
-    (candidate,) = _candidates(session, room_id, candidate_id)
-    attempt = _current_attempt(session, candidate, now)
+    ((candidate, attempt),) = _seated(session, room_id, candidate_id)
     if attempt is None or attempt.started_at is None:
         raise Conflict("该考生没有进行中的考试", code="no_attempt")
     return candidate, attempt
@@ -515,7 +517,7 @@ def candidate_signal(session: Session, candidate_id: int, kind: str, detail: dic
     candidate = session.get(models.Candidate, candidate_id)
     if candidate is None:
         raise NotFound("考生不存在", code="candidate_not_found")
-    attempt = _current_attempt(session, candidate, now)
+    ((_, attempt),) = _seated(session, candidate.room_id, candidate_id)
     session.add(
         models.Incident(
             room_id=candidate.room_id,

@@ -110,6 +110,13 @@ def test_admission_gates_the_start_then_a_room_starts_together(sessions, day, pe
         }
         assert rows[second.id].started_at is not None and rows[second.id].admitted_by == "proctor:p1"
         assert rows[absent.id].started_at is None
+    fx = run(sessions, proctoring.admit, people["p1"], room.id, None, now + timedelta(seconds=9))  # 全部允许入场
+    assert fx.dirty == {absent.id}, "the room-wide admission admits whoever is not yet admitted"
+    assert run(sessions, proctoring.admit, people["p1"], room.id, None, now).dirty == set(), "and is safe to repeat"
+    with sessions() as s:
+        admissions = s.scalars(select(models.AuditEvent.subject).where(models.AuditEvent.action == "attempt.admit"))
+        assert list(admissions) == [f"attempt:{rows[first.id].id}", f"attempt:{rows[absent.id].id}"]
+        assert audit.verify_chain(s) is None
 
 
 def test_pause_stops_the_clock_and_resume_restarts_it(sessions, day, people):
