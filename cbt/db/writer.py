@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -38,7 +39,7 @@ class Writer:
     def __init__(self, sessions: sessionmaker[Session], *, name: str = "cbt-writer", timeout: float = 30) -> None:
         self._sessions = sessions
         self.timeout = timeout  # how long a caller waits for its commit before it is told to retry
-        self._jobs: queue.Queue[Job | None] = queue.Queue()
+        self._jobs: queue.Queue[tuple[bool, Job] | None] = queue.Queue()  # (behind, job)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._name = name
@@ -49,17 +50,32 @@ class Writer:
         """Run ``job(session, *args, **kwargs)`` in the writer; return its result once committed, or raise
         its error; :class:`Busy` when the writer is so far behind that the caller has waited too long (the
         job may still commit later: every write use case is safe to repeat)."""
+        return self._answer(self.submit(job, *args, **kwargs))
+
+    def run_behind(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """:meth:`run` for the live channel's bookkeeping (presence, message receipts): a batch takes it
+        after every job of :meth:`run` waiting, so a flood of it (everyone's receipt of a broadcast,
+        everyone reconnecting after a restart) never holds up an answer."""
+        return self._answer(self.submit_behind(job, *args, **kwargs))
+
+    def submit(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        return self._submit(False, job, args, kwargs)
+
+    def submit_behind(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        return self._submit(True, job, args, kwargs)
+
+    def _submit(self, behind: bool, job: Callable[..., T], args: tuple, kwargs: dict) -> Future[T]:
+        self._ensure_started()
+        future: Future[T] = Future()
+        self._jobs.put((behind, (job, args, kwargs, future)))
+        return future
+
+    def _answer(self, future: Future[T]) -> T:
         try:
-            return self.submit(job, *args, **kwargs).result(timeout=self.timeout)
+            return future.result(timeout=self.timeout)
         except FutureTimeout:
             log.warning("writer %s: a job waited over %s s", self._name, self.timeout)
             raise Busy("服务器繁忙，请稍后重试", code="server_busy") from None
-
-    def submit(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-        self._ensure_started()
-        future: Future[T] = Future()
-        self._jobs.put((job, args, kwargs, future))
-        return future
 
     def stop(self) -> None:
         with self._lock:
@@ -76,20 +92,28 @@ class Writer:
                     self._thread.start()
 
     def _loop(self) -> None:
+        lanes: tuple[deque[Job], deque[Job]] = (deque(), deque())  # first the jobs of run, then those behind
+        stopping = False
         while True:
-            first = self._jobs.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
+            waiting = [] if (lanes[0] or lanes[1]) else [self._jobs.get()]  # wait only with nothing to do
+            while True:  # take in everything waiting
                 try:
-                    job = self._jobs.get_nowait()
+                    waiting.append(self._jobs.get_nowait())
                 except queue.Empty:
                     break
-                if job is None:
-                    self._jobs.put(None)  # stop after this batch
-                    break
-                batch.append(job)
+            for item in waiting:
+                if item is None:
+                    stopping = True  # after what came before it
+                else:
+                    lanes[item[0]].append(item[1])
+            if not (lanes[0] or lanes[1]):
+                if stopping:
+                    return
+                continue
+            batch: list[Job] = []
+            for lane in lanes:
+                while lane and len(batch) < MAX_BATCH:
+                    batch.append(lane.popleft())
             started = time.perf_counter()
             outcomes, (jobs_s, cpu_s, commit_s, slowest) = off_the_hub(self._run_batch, batch)
             if (took := time.perf_counter() - started) > SLOW:  # a suspect for the saves' tail latency

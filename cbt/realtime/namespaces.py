@@ -49,7 +49,7 @@ class ExamNamespace(socketio.Namespace):
         self.enter_room(sid, room_candidates_channel(login.room_id))
         self.rt.connections[login.candidate_id] += 1
         if self.rt.connections[login.candidate_id] == 1:
-            self.rt.publish(self.rt.writer.run(proctoring.set_presence, login.candidate_id, True, self.rt.now()))
+            self.rt.publish(self.rt.writer.run_behind(proctoring.set_presence, login.candidate_id, True, self.rt.now()))
 
     def on_disconnect(self, sid: str, reason: Any = None) -> None:
         candidate_id = self.who.pop(sid, None)
@@ -58,7 +58,7 @@ class ExamNamespace(socketio.Namespace):
         self.rt.connections[candidate_id] -= 1
         if self.rt.connections[candidate_id] <= 0:
             self.rt.connections.pop(candidate_id, None)
-            self.rt.publish(self.rt.writer.run(proctoring.set_presence, candidate_id, False, self.rt.now()))
+            self.rt.publish(self.rt.writer.run_behind(proctoring.set_presence, candidate_id, False, self.rt.now()))
 
     def on_signal(self, sid: str, data: Any) -> dict[str, Any]:
         candidate_id = self.who.get(sid)
@@ -86,7 +86,7 @@ class ExamNamespace(socketio.Namespace):
             return {"error": "not_logged_in"}
         try:
             message_id = data.get("message_id") if isinstance(data, dict) else None
-            self.rt.publish(self.rt.writer.run(proctoring.acknowledge, candidate_id, message_id, self.rt.now()))
+            self.rt.publish(self.rt.writer.run_behind(proctoring.acknowledge, candidate_id, message_id, self.rt.now()))
         except CbtError as exc:
             return _error(exc)
         return {"acknowledged": True}
@@ -122,7 +122,8 @@ class MonitorNamespace(Namespace):
         join_room(room_channel(room_id))
         self.watching[request.sid] = room_id  # type: ignore[attr-defined]
         if member.role == "proctor":
-            self.rt.publish(self.rt.writer.run(proctoring.set_staff_presence, member, room_id, True, self.rt.now()))
+            fx = self.rt.writer.run_behind(proctoring.set_staff_presence, member, room_id, True, self.rt.now())
+            self.rt.publish(fx)
         return {"snapshot": view}
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -132,5 +133,5 @@ class MonitorNamespace(Namespace):
             still = any(self.who.get(sid) == member and r == room_id for sid, r in self.watching.items())
             if not still:
                 self.rt.publish(
-                    self.rt.writer.run(proctoring.set_staff_presence, member, room_id, False, self.rt.now())
+                    self.rt.writer.run_behind(proctoring.set_staff_presence, member, room_id, False, self.rt.now())
                 )

@@ -80,6 +80,20 @@ def test_writer_acks_only_committed_work(day, sessions):
     writer.stop()
 
 
+def test_the_live_channels_bookkeeping_waits_behind_the_answers(sessions):
+    writer = Writer(sessions)
+    release, done = threading.Event(), []
+    writer.submit(lambda session: release.wait(5))  # holds the writer while the rest queue up
+    receipts = [writer.submit_behind(lambda session, i=i: done.append(f"receipt {i}")) for i in range(100)]
+    answers = [writer.submit(lambda session, i=i: done.append(f"answer {i}")) for i in range(3)]
+    release.set()
+    for future in receipts + answers:
+        future.result(timeout=10)
+    assert done == [f"answer {i}" for i in range(3)] + [f"receipt {i}" for i in range(100)]
+    assert writer.batches >= 2, "at most 64 jobs a batch"
+    writer.stop()
+
+
 def test_a_writer_too_far_behind_says_busy_and_the_retry_does_not_repeat(day, sessions):
     cid = candidate_id(sessions, day.account(3).ticket)
     now = day.clock()
