@@ -13,7 +13,6 @@ from cbt.db.writer import Writer
 from cbt.services import attempts
 
 log = logging.getLogger(__name__)
-CHUNK = 20  # attempts a writer job submits: a deadline for thousands never holds one batch for long
 
 
 class Sweeper:
@@ -41,9 +40,7 @@ class Sweeper:
             try:
                 now = self._now()
                 due = self._overdue(now)  # a read, outside the writer: the writer gets only the due
-                chunks = [due[i : i + CHUNK] for i in range(0, len(due), CHUNK)]
-                jobs = [self._writer.submit(attempts.expire_overdue, now, chunk) for chunk in chunks]
-                closed = [attempt_id for job in jobs for attempt_id in job.result(timeout=self._writer.timeout)]
+                closed = self._writer.run(attempts.expire_overdue, now, due) if due else []
                 if closed:
                     log.info("submitted %d overdue attempts at the deadline", len(closed))
                     if self._on_closed:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -92,23 +91,6 @@ def test_the_live_channels_bookkeeping_waits_behind_the_answers(sessions):
         future.result(timeout=10)
     assert done == [f"answer {i}" for i in range(3)] + [f"receipt {i}" for i in range(100)]
     assert writer.batches >= 2, "at most 64 jobs a batch"
-    writer.stop()
-
-
-def test_a_batch_commits_when_its_time_is_up_and_the_rest_follow_in_order(sessions):
-    writer = Writer(sessions)
-    release, done = threading.Event(), []
-    writer.submit(lambda session: release.wait(5))
-
-    def slow(session, i):
-        time.sleep(0.03)  # a heavy job: a chunk of deadline submissions
-        done.append(i)
-        return i
-
-    futures = [writer.submit(slow, i) for i in range(5)]
-    release.set()
-    assert [f.result(timeout=10) for f in futures] == [0, 1, 2, 3, 4] and done == [0, 1, 2, 3, 4]
-    assert writer.batches >= 3, "committed after every 50 ms of jobs (two of these), not all five at once"
     writer.stop()
 
 
