@@ -88,6 +88,7 @@ class Candidate:
         self.base, self.account, self.stats = base, account, stats
         self.http: aiohttp.ClientSession | None = None
         self.sio = PageSocket()
+        self.transports = ["websocket"]  # the pages' first choice; ["polling"] is their fallback
         self.csrf = ""
         self.view: dict[str, Any] = {}
         self.seq: dict[str, int] = {}
@@ -151,7 +152,7 @@ class Candidate:
             self.base,
             namespaces=["/exam"],
             auth={"token": status["socket_token"]},
-            transports=["websocket"],
+            transports=self.transports,
         )
 
     async def start(self, barrier: asyncio.Event) -> None:

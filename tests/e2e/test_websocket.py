@@ -3,6 +3,7 @@ gunicorn server: what a browser's handshake gets, and what each bad frame gets."
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -175,3 +176,38 @@ def test_the_server_pings_and_drops_a_silent_page(quick_pings):
             assert c.frame()[1:] in ((TEXT, b"1"), (CLOSE, struct.pack("!H", 1000)))  # engine.io's close
     assert time.monotonic() - started < 3
     c.sock.close()
+
+
+@pytest.mark.parametrize("transports", [["polling"], ["polling", "websocket"]])
+def test_the_live_channel_over_long_polling_as_a_page_falls_back(server, transports):
+    """Where a network blocks WebSockets the page falls back to long-polling, and upgrades when it
+    can: engine.io's own path beside ours (websocket.py leaves it to engine.io). Events in, pushes
+    out, a broadcast read and acknowledged."""
+    from bench.loadgen import Candidate, Proctor, Stats  # the benchmark's page and dashboard clients
+
+    demo = server.demo(candidates=2, admission=True)
+
+    async def day() -> None:
+        stats, went = Stats(), asyncio.Event()
+        went.set()
+        proctor = Proctor(server.url, next(s for s in demo["staff"] if s["role"] == "proctor"), stats)
+        page = Candidate(server.url, demo["candidates"][0], stats)
+        page.transports = transports
+        admitted = asyncio.Event()
+        page.sio.on("admitted", lambda data: admitted.set(), namespace="/exam")
+        await proctor.watch()
+        await page.arrive(went)
+        assert await page.sio.call("signal", {"kind": "nope"}, namespace="/exam", timeout=10) == {"error": "bad_signal"}
+        await proctor.admit_room()
+        await asyncio.wait_for(admitted.wait(), 10)
+        await proctor.broadcast("请检查答题卡")
+        while not stats.notices:
+            await asyncio.sleep(0.05)
+        assert page.reading is not None
+        await asyncio.wait_for(page.reading, 15)  # read, then 我已知晓
+        assert page.sio.transport() == transports[-1]
+        assert not stats.errors
+        await page.close()
+        await proctor.close()
+
+    asyncio.run(day())
