@@ -376,30 +376,41 @@ def submit(session: Session, candidate_id: int, now: datetime) -> dict[str, obje
     sitting = _latest_started(_sittings(session, candidate_id, lock=True))
     if sitting is None:
         raise Conflict("考试尚未开始", code="attempt_not_started")
-    attempt = session.get(models.Attempt, sitting.id)
-    assert attempt is not None
-    if attempt.submitted_at is None:
-        close_attempt(session, attempt, now, SubmitReason.CANDIDATE)
-    return submission_view(attempt)
+    if sitting.submitted_at is not None:
+        score = session.connection().execute(_SCORE, {"attempt_id": sitting.id}).scalar_one()
+        return _submission(sitting.id, sitting.receipt, sitting.submitted_at, sitting.submit_reason, score)
+    receipt, score = _close(session, sitting.id, sitting.form_id, now, SubmitReason.CANDIDATE)
+    return _submission(sitting.id, receipt, now, SubmitReason.CANDIDATE, score)
 
 
 def submission_view(attempt: models.Attempt) -> dict[str, object]:
     assert attempt.submitted_at is not None and attempt.score is not None
+    return _submission(attempt.id, attempt.receipt, attempt.submitted_at, attempt.submit_reason, attempt.score)
+
+
+def _submission(attempt_id: int, receipt: str | None, at: datetime, reason: str | None, score: dict) -> dict:
     return {
-        "attempt_id": attempt.id,
+        "attempt_id": attempt_id,
         "state": AttemptState.SUBMITTED,
-        "receipt": attempt.receipt,
-        "submitted_at": attempt.submitted_at.isoformat(),
-        "submit_reason": attempt.submit_reason,
-        "answered": attempt.score["answered"],
-        "questions": len(attempt.score["points"]),
+        "receipt": receipt,
+        "submitted_at": at.isoformat(),
+        "submit_reason": reason,
+        "answered": score["answered"],
+        "questions": len(score["points"]),
     }
 
 
 def close_attempt(session: Session, attempt: models.Attempt, now: datetime, reason: SubmitReason) -> None:
-    """Score the saved answers and close the attempt."""
-    p = paper(session, attempt.form_id)
-    saved = session.connection().execute(_ANSWERS, {"attempt_id": attempt.id})
+    """Score the saved answers and close the attempt (a loaded attempt: the proctors' actions)."""
+    attempt.receipt, attempt.score = _scored(session, attempt.id, attempt.form_id)
+    attempt.submitted_at = now
+    attempt.submit_reason = reason
+
+
+def _scored(session: Session, attempt_id: int, form_id: int) -> tuple[str, dict]:
+    """The receipt and the score of the attempt's saved answers."""
+    p = paper(session, form_id)
+    saved = session.connection().execute(_ANSWERS, {"attempt_id": attempt_id})
     answers = {r.question_id: tuple(r.answer) for r in saved}
     bp = p.form.blueprint
     score = score_attempt(
@@ -409,10 +420,35 @@ def close_attempt(session: Session, attempt: models.Attempt, now: datetime, reas
         partial_points=bp.partial_points,
         pass_mark=bp.pass_mark,
     )
-    attempt.submitted_at = now
-    attempt.submit_reason = reason
-    attempt.receipt = receipt_code(attempt.id, answers)
-    attempt.score = {**score.as_dict(), "answered": sum(1 for a in answers.values() if a)}
+    return receipt_code(attempt_id, answers), {**score.as_dict(), "answered": sum(1 for a in answers.values() if a)}
+
+
+# Handing in and the deadline, thousands at the end of a session, on statements built once (the end
+# storm loaded each attempt as an ORM object, its pauses with a query of their own, and flushed it).
+_CLOSE = (
+    update(_A)
+    .where(_A.id == bindparam("attempt_id"))
+    .values(
+        submitted_at=bindparam("now"),
+        submit_reason=bindparam("reason"),
+        receipt=bindparam("receipt"),
+        score=bindparam("score"),
+    )
+)
+_DUE_LOCKED = (
+    select(_A.id, _A.form_id, _A.started_at, _A.duration_seconds, _A.extension_seconds, _A.submitted_at)
+    .where(_A.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_A.id)  # the lock order of every writer
+    .with_for_update()
+)
+_DUE_PAUSES = select(_P.attempt_id, _P.start, _P.end).where(_P.attempt_id.in_(bindparam("ids", expanding=True)))
+
+
+def _close(session: Session, attempt_id: int, form_id: int, now: datetime, reason: SubmitReason) -> tuple[str, dict]:
+    receipt, score = _scored(session, attempt_id, form_id)
+    values = {"attempt_id": attempt_id, "now": now, "reason": str(reason), "receipt": receipt, "score": score}
+    session.connection().execute(_CLOSE, values)
+    return receipt, score
 
 
 # Started, not handed in, and past duration + extension + grace (pauses only ever move a deadline
@@ -437,11 +473,18 @@ def overdue(session: Session, now: datetime) -> list[int]:
 def expire_overdue(session: Session, now: datetime, attempt_ids: list[int] | None = None) -> list[int]:
     """Submit, with the answers saved before the deadline, every attempt whose time (and grace) ran
     out: of ``attempt_ids`` (from :func:`overdue`), or of all attempts. Runs in the writer."""
+    ids = overdue(session, now) if attempt_ids is None else list(attempt_ids)
+    if not ids:
+        return []
+    db = session.connection()
+    pauses: dict[int, list[Row]] = {}
+    for p in db.execute(_DUE_PAUSES, {"ids": ids}):
+        pauses.setdefault(p.attempt_id, []).append(p)
     closed = []
-    for attempt_id in overdue(session, now) if attempt_ids is None else attempt_ids:
-        attempt = session.scalar(select(models.Attempt).where(models.Attempt.id == attempt_id).with_for_update())
-        clock = clock_of(attempt) if attempt is not None else None
-        if attempt is not None and attempt.submitted_at is None and clock is not None and clock.overdue(now):
-            close_attempt(session, attempt, now, SubmitReason.DEADLINE)
-            closed.append(attempt_id)
+    for a in db.execute(_DUE_LOCKED, {"ids": ids}).all():
+        if a.submitted_at is not None or a.started_at is None:
+            continue
+        if _clock(a.started_at, a.duration_seconds, a.extension_seconds, pauses.get(a.id, ())).overdue(now):
+            _close(session, a.id, a.form_id, now, SubmitReason.DEADLINE)
+            closed.append(a.id)
     return closed
