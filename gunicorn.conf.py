@@ -14,8 +14,8 @@ control_socket_disable = True
 
 
 def post_fork(server, worker):
-    """gevent records every greenlet's spawning stack and tree by default, for debugging: four
-    greenlets per candidate, each spawn slower and kept larger (docs/performance.md)."""
+    """gevent records every greenlet's spawning stack and tree by default, for debugging: a greenlet
+    per connection, each spawn slower and kept larger (docs/performance.md)."""
     import gevent
 
     gevent.config.track_greenlet_tree = False

@@ -155,7 +155,7 @@ def init_realtime(
         ping_timeout=ping[1],
     )
     app.wsgi_app = Entry(app, socketio, flask_wsgi)  # type: ignore[method-assign]
-    if mode == "gevent":  # our own WebSocket framing and pings on timers (see websocket.py)
+    if mode == "gevent":  # our own WebSocket: framing, direct writes, pings on timers (websocket.py)
         from cbt.realtime import websocket
 
         websocket.install(socketio.server.eio)

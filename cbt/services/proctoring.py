@@ -183,9 +183,7 @@ def start_room(session: Session, staff: StaffInfo, room_id: int, now: datetime) 
         )
     )
     for candidate, attempt in seated:
-        if candidate.id not in live or attempt is None or attempt.started_at is not None:
-            continue
-        if now < attempt.session.starts_at:
+        if candidate.id not in live or attempt is None or attempt.started_at or now < attempt.session.starts_at:
             continue
         attempt.admitted_at = attempt.admitted_at or now
         attempt.admitted_by = attempt.admitted_by or staff.actor
