@@ -39,7 +39,6 @@ PART_ORDER = {"theory": 0, "skill": 1}
 class Paper:
     form: Form
     questions: dict[str, tuple[Question, int]]  # question id -> (question, points)
-    items: dict[str, Item]
     # The candidate's view of it, encoded once: every candidate's paper is these pieces in their own
     # order (the start storm sends thousands at once; encoding each anew was a third of a start).
     question_json: dict[str, tuple[str, dict[str, str]]]  # question id -> (JSON up to its options, option id -> JSON)
@@ -58,7 +57,6 @@ def paper(session: Session, form_id: int) -> Paper:
         found = Paper(
             form,
             questions,
-            {e.item.id: e.item for e in form.entries},
             {q.id: _question_json(q, points) for q, points in questions.values()},
             {e.item.id: _case_json(e.item, e.total) for e in form.entries if e.item.is_case},
         )
@@ -312,12 +310,8 @@ def start(session: Session, candidate_id: int, now: datetime) -> dict[str, objec
 
 
 # The save path's statements, built once: SQLAlchemy then reuses their compiled form and cache keys.
-_SAVE_ATTEMPTS = (
-    select(_A.id, _A.form_id, _A.started_at, _A.duration_seconds, _A.extension_seconds, _A.submitted_at)
-    .where(_A.candidate_id == bindparam("candidate_id"))
-    .order_by(_A.id)
-    .with_for_update()
-)
+_TIMING = (_A.id, _A.form_id, _A.started_at, _A.duration_seconds, _A.extension_seconds, _A.submitted_at)
+_SAVE_ATTEMPTS = select(*_TIMING).where(_A.candidate_id == bindparam("candidate_id")).order_by(_A.id).with_for_update()
 _SAVE_STORED = select(_R.id, _R.seq, _R.saved_at).where(
     _R.attempt_id == bindparam("attempt_id"), _R.question_id == bindparam("question_id")
 )
@@ -436,7 +430,7 @@ _CLOSE = (
     )
 )
 _DUE_LOCKED = (
-    select(_A.id, _A.form_id, _A.started_at, _A.duration_seconds, _A.extension_seconds, _A.submitted_at)
+    select(*_TIMING)
     .where(_A.id.in_(bindparam("ids", expanding=True)))
     .order_by(_A.id)  # the lock order of every writer
     .with_for_update()

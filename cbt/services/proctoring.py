@@ -22,7 +22,7 @@ from cbt.core.attempt import AttemptState, SubmitReason
 from cbt.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cbt.db import models
 from cbt.services import audit
-from cbt.services.attempts import clock_of, close_attempt, paper, state_of
+from cbt.services.attempts import PART_ORDER, clock_of, close_attempt, paper, state_of
 from cbt.services.staff import StaffInfo, check_room
 
 # Short names for the statements built once at import (the hot paths below).
@@ -134,7 +134,7 @@ def _seated(
 
 def _current(attempts: list[models.Attempt]) -> models.Attempt | None:
     """The first not submitted, in session order."""
-    ordered = sorted(attempts, key=lambda a: (a.session.starts_at, a.session.part != "theory"))
+    ordered = sorted(attempts, key=lambda a: (a.session.starts_at, PART_ORDER.get(a.session.part, 9)))
     return next((a for a in ordered if a.submitted_at is None), None)
 
 
@@ -230,8 +230,10 @@ def resume(session: Session, staff: StaffInfo, room_id: int, candidate_id: int |
     fx = Effects(room_id)
     resumed: list[tuple[str, dict | None]] = []
     for candidate, attempt in _seated(session, room_id, candidate_id):
-        open_pauses = [p for p in attempt.pauses if p.end is None] if attempt is not None else []
-        if attempt is None or not open_pauses:
+        if attempt is None:
+            continue
+        open_pauses = [p for p in attempt.pauses if p.end is None]
+        if not open_pauses:
             continue
         for p in open_pauses:
             p.end = now
@@ -268,7 +270,8 @@ def extend(
             continue  # a room-wide extension is for those already writing
         before = attempt.extension_seconds
         attempt.extension_seconds = before + minutes * 60
-        extended.append((f"attempt:{attempt.id}", {"before_seconds": before, "after_seconds": before + minutes * 60}))
+        after = attempt.extension_seconds
+        extended.append((f"attempt:{attempt.id}", {"before_seconds": before, "after_seconds": after}))
         fx.dirty.add(candidate.id)
         fx.pushes.append((candidate.id, "time", _remaining_payload(attempt, now)))
         _log(session, fx, "extend", f"延长 {minutes} 分钟：{reason}", now, staff, candidate)

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tests.e2e.server import Server
+from tests.e2e.server import one_server
 from tests.support.redis import RedisServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -36,11 +36,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("e2e"))
-    server.cli("init")
-    server.start()
-    yield server
-    server.stop()
+    with one_server(tmp_path_factory.mktemp("e2e")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -89,6 +89,18 @@ class Server:
 
 
 @contextmanager
+def one_server(root: Path, **env: str) -> Iterator[Server]:
+    """A server process on a fresh, initialised database."""
+    server = Server(root, **env)
+    server.cli("init")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
 def two_servers(root: Path, candidates: int, **settings: Any) -> Iterator[tuple[Server, Server, dict]]:
     """Two server processes on one database (initialised, with a demo batch), both with ``settings``."""
     a, b = Server(root / "a", **settings), Server(root / "b", **settings)

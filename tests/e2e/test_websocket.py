@@ -15,7 +15,7 @@ import time
 import pytest
 
 from cbt.realtime.websocket import BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT
-from tests.e2e.server import Server
+from tests.e2e.server import one_server
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -151,11 +151,8 @@ def test_a_message_over_64_kb_is_refused_before_it_is_read(client):
 
 @pytest.fixture(scope="module")
 def quick_pings(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("pings"), CBT_PING_INTERVAL="1", CBT_PING_TIMEOUT="1")
-    server.cli("init")
-    server.start()
-    yield server
-    server.stop()
+    with one_server(tmp_path_factory.mktemp("pings"), CBT_PING_INTERVAL="1", CBT_PING_TIMEOUT="1") as server:
+        yield server
 
 
 def test_the_server_pings_and_drops_a_silent_page(quick_pings):
