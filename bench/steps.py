@@ -2,7 +2,8 @@
 
 The real server (gunicorn.conf.py, pinned to CPU 0) on a fresh database; the candidates (bench/loadgen.py,
 on CPU 1) take each step all at once: log in, load the exam page, read the status, open the live
-channel, start and receive the paper, read the status again. For each step it prints the server's CPU
+channel, start and receive the paper; then a broadcast to them all; then one answer each, and
+handing in. For each step it prints the server's CPU
 time per candidate (from /proc) beside the load generator's own, and the server's resident memory
 per candidate once every candidate holds its HTTP keep-alive connection, and again with the live
 channel open. The figures that guided the start-storm work in docs/performance.md.
@@ -14,11 +15,14 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
+import uvloop
 
 from bench.loadgen import Candidate, Proctor, Stats
 from bench.run import Server, demo_batch, process_tree, process_tree_rss_kb, raise_open_files_limit
@@ -52,10 +56,19 @@ async def connect(c: Candidate) -> None:
 
 
 async def start(c: Candidate) -> None:
-    await c.call("POST", "/api/v1/candidate/attempt/start")
+    c.view = await c.call("POST", "/api/v1/candidate/attempt/start")
+
+
+async def answer(c: Candidate) -> None:
+    await c.answer(random.Random(c.account["ticket"]))
+
+
+async def hand_in(c: Candidate) -> None:
+    await c.submit()
 
 
 STEPS = [("login", login), ("exam page", page), ("status", status), ("connect", connect), ("start", start)]
+END_STEPS = [("answer", answer), ("hand in", hand_in)]  # after the broadcast
 
 
 async def measure(count: int) -> dict:
@@ -75,7 +88,8 @@ async def measure(count: int) -> dict:
             c.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         idle = process_tree_rss_kb(pid)
         figures: dict = {"candidates": count, "server_cpu_ms": {}, "loadgen_cpu_ms": {}, "wall_s": {}}
-        for name, step in STEPS:
+
+        async def take(name: str, step: Callable[[Candidate], Awaitable[None]]) -> None:
             cpu, own, wall = server_cpu_s(pid), time.process_time(), time.perf_counter()
             await asyncio.gather(*(step(c) for c in candidates))
             await asyncio.sleep(0.6)  # the coalesced dashboard updates the step caused
@@ -89,8 +103,13 @@ async def measure(count: int) -> dict:
                 f"{name:>10}: server {figures['server_cpu_ms'][name]:5.2f} ms CPU per candidate, "
                 f"load generator {figures['loadgen_cpu_ms'][name]:5.2f} ms, {figures['wall_s'][name]:5.2f} s"
             )
+
+        for name, step in STEPS:
+            await take(name, step)
         figures["server_cpu_ms_arrival_and_start"] = round(sum(figures["server_cpu_ms"].values()), 2)
         figures.update(await broadcast(demo, server.url, pid, stats, count))
+        for name, step in END_STEPS:
+            await take(name, step)
         await asyncio.gather(*(c.close() for c in candidates))
         return figures
     finally:
@@ -132,7 +151,7 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=1000)
     args = parser.parse_args()
     raise_open_files_limit()
-    print(json.dumps(asyncio.run(measure(args.candidates)), ensure_ascii=False))
+    print(json.dumps(uvloop.run(measure(args.candidates)), ensure_ascii=False))
 
 
 if __name__ == "__main__":

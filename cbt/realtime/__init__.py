@@ -46,7 +46,8 @@ def room_candidates_channel(room_id: int) -> str:
 class Realtime:
     def __init__(self, app: Flask, socketio: SocketIO, writer: Writer, now: Callable[[], datetime]) -> None:
         self.app, self.socketio, self.writer, self.now = app, socketio, writer, now
-        self._dirty: dict[int, set[int]] = defaultdict(set)
+        self._dirty: dict[int, set[int]] = defaultdict(set)  # room id -> candidates whose tiles changed
+        self._staffing: set[int] = set()  # rooms whose staff came or went
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -60,9 +61,11 @@ class Realtime:
             self.socketio.emit(event, payload, to=room_candidates_channel(fx.room_id), namespace="/exam")
         for entry in fx.events:
             self.socketio.emit("event", entry, to=room_channel(fx.room_id), namespace="/monitor")
-        if fx.dirty or fx.events:
+        if fx.dirty or fx.staffing:  # an event alone (a broadcast, a note) changes no tile
             with self._lock:
                 self._dirty[fx.room_id] |= fx.dirty
+                if fx.staffing:
+                    self._staffing.add(fx.room_id)
             self._ensure_started()
             self._wake.set()
 
@@ -93,17 +96,20 @@ class Realtime:
             self.socketio.sleep(COALESCE_SECONDS)  # let more changes of the same moment join this round
             with self._lock:
                 dirty, self._dirty = self._dirty, defaultdict(set)
+                staffing, self._staffing = self._staffing, set()
             try:
-                self._send_tiles(dirty)
+                self._send_tiles(dirty, staffing)
             except Exception:
-                log.exception("sending tiles for rooms %s failed", sorted(dirty))
+                log.exception("sending tiles for rooms %s failed", sorted(dirty.keys() | staffing))
 
-    def _send_tiles(self, dirty: dict[int, set[int]]) -> None:
+    def _send_tiles(self, dirty: dict[int, set[int]], staffing: set[int]) -> None:
         """Only the changed tiles (the page derives the summary), computed for every changed room at
         once; a room whose staff came or went gets its whole view (for the staffing line)."""
         with self.app.app_context(), self.app.extensions["cbt.sessions"]() as session:
-            updates = proctoring.tile_updates(session, {r: c for r, c in dirty.items() if c}, self.now())
-            for room_id in (r for r, c in dirty.items() if not c):
+            updates = proctoring.tile_updates(
+                session, {r: c for r, c in dirty.items() if r not in staffing}, self.now()
+            )
+            for room_id in staffing:
                 view = proctoring.room_view(session, SYSTEM, room_id, None, self.now())
                 updates[room_id] = {"tiles": view["tiles"], "session": view["session"], "staffing": view["staffing"]}
         for room_id, update in updates.items():

@@ -53,6 +53,7 @@ class Effects:
     pushes: list[tuple[int, str, dict]] = field(default_factory=list)  # (candidate id, event, payload)
     room_pushes: list[tuple[str, dict]] = field(default_factory=list)  # (event, payload) to every page of the room
     result: dict = field(default_factory=dict)
+    staffing: bool = False  # the room's staff came or went: its dashboards get the whole view (the staffing line)
 
     def event(self, kind: str, text: str, at: datetime, candidate: Seated | None = None, by: str = "") -> None:
         self.events.append(
@@ -602,7 +603,7 @@ def set_staff_presence(session: Session, staff: StaffInfo, room_id: int, online:
     )
     if row is not None:
         row.online, row.last_seen_at = online, now
-    fx = Effects(room_id)
+    fx = Effects(room_id, staffing=True)
     fx.event("staff", f"{staff.name}{'进入' if online else '离开'}监考页面", now, by=staff.name)
     return fx
 

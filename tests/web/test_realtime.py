@@ -41,6 +41,18 @@ def exam_socket(app, c):
     )
 
 
+def staff_login(app, username, password="password-123"):
+    """A staff member signed in over HTTP: their client, and the CSRF header their actions carry."""
+    client = app.test_client()
+    page = client.get("/staff/login")
+    csrf = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post("/staff/login", data={"username": username, "password": password, "csrf_token": csrf})
+    if response.status_code != 302:
+        return response, None
+    with client.session_transaction() as s:
+        return client, {"X-CSRF-Token": s["staff_csrf"]}
+
+
 def received(client, namespace, name, timeout=2.0):
     """Events of one name received so far (waiting briefly for the coalesced tile broadcaster)."""
     deadline = time.monotonic() + timeout
@@ -109,15 +121,9 @@ def test_proctor_actions_over_http_are_pushed_to_the_candidate(app, candidate, c
     c.login()
     c.start()
     sock = exam_socket(app, c)
-    staff_client = app.test_client()
-    page = staff_client.get("/staff/login")
-    csrf = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
-    bad = staff_client.post("/staff/login", data={"username": "p1", "password": "wrong-password", "csrf_token": csrf})
+    bad, _ = staff_login(app, "p1", "wrong-password")
     assert bad.status_code == 401 and "用户名或密码不正确" in bad.get_data(as_text=True)
-    ok = staff_client.post("/staff/login", data={"username": "p1", "password": "password-123", "csrf_token": csrf})
-    assert ok.status_code == 302
-    with staff_client.session_transaction() as s:
-        csrf = s["staff_csrf"]
+    staff_client, headers = staff_login(app, "p1")
     cid = c.get("/api/v1/candidate/status")  # the candidate's id is not exposed; find it via the dashboard
     tiles = staff_client.get(f"/api/v1/proctor/rooms/{crew['room']}").json["tiles"]
     target = next(t for t in tiles if t["ticket"] == c.spec.ticket)["candidate_id"]
@@ -126,7 +132,6 @@ def test_proctor_actions_over_http_are_pushed_to_the_candidate(app, candidate, c
         f"/api/v1/proctor/rooms/{crew['room']}/extend", json={"candidate_id": target, "minutes": 10, "reason": "x"}
     )
     assert no_csrf.status_code == 403
-    headers = {"X-CSRF-Token": csrf}
     response = staff_client.post(
         f"/api/v1/proctor/rooms/{crew['room']}/extend",
         json={"candidate_id": target, "minutes": 10, "reason": "设备故障"},
@@ -176,3 +181,22 @@ def test_a_second_login_reaches_the_proctor_at_once(app, candidate, crew):
     second.login()
     events = [e["args"][0] for e in received(mon, "/monitor", "event")]
     assert [e["kind"] for e in events] == ["second_login"]
+
+
+def test_the_staffing_line_follows_the_proctors_and_a_broadcast_alone_refreshes_no_tile(app, candidate, crew):
+    sup = monitor(app, crew["supervisor"])  # a supervisor watches without counting as the room's staff
+    sup.emit("watch", {"room_id": crew["room"]}, namespace="/monitor", callback=True)
+    mon = monitor(app, crew["proctor"])
+    mon.emit("watch", {"room_id": crew["room"]}, namespace="/monitor", callback=True)
+    came = received(sup, "/monitor", "tiles")
+    assert came and came[-1]["args"][0]["staffing"]["present"] == 1
+    staff_client, headers = staff_login(app, "p1")
+    sent = staff_client.post(
+        f"/api/v1/proctor/rooms/{crew['room']}/message", json={"text": "请检查答题卡"}, headers=headers
+    )
+    assert sent.status_code == 200
+    assert [e["args"][0]["kind"] for e in received(sup, "/monitor", "event")] == ["message"]
+    assert not received(sup, "/monitor", "tiles", timeout=1.0), "no tile changed: no room view recomputed"
+    mon.disconnect(namespace="/monitor")
+    left = received(sup, "/monitor", "tiles")
+    assert left and left[-1]["args"][0]["staffing"]["present"] == 0
