@@ -72,6 +72,14 @@ class Stats:
             self.gc_max_ms = max(self.gc_max_ms, (time.perf_counter() - self.gc_started) * 1000)
 
 
+def young_collections_only(stats: Stats) -> None:
+    """Thousands of pages are millions of objects in this one process: a whole-heap collection would
+    stop every page for a second and count as the server's latency. Only the young generations are
+    collected here (what they miss lives until the run ends); the longest pause is reported."""
+    gc.set_threshold(700, 10, 1_000_000)
+    gc.callbacks.append(stats.time_collection)
+
+
 class PageSocket(socketio.AsyncClient):
     """A Socket.IO client that waits for a connection as the page's socket.io client does (20 s), on
     reconnection too (python-socketio's reconnection would give up on a busy server after 1 s), and
@@ -316,11 +324,7 @@ async def exam_day(
 ) -> dict:
     stats = Stats()
     rng = random.Random(1)
-    # Thousands of pages are millions of objects in this one process: a whole-heap collection would
-    # stop every page for a second and count as the server's latency. Only the young generations
-    # are collected here (what they miss lives until the run ends); the longest pause is reported.
-    gc.set_threshold(700, 10, 1_000_000)
-    gc.callbacks.append(stats.time_collection)
+    young_collections_only(stats)
     proctors = [
         Proctor(base, s, stats) for s in demo["staff"] if s["role"] == "proctor" and s["username"].endswith("-1")
     ]

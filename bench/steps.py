@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 import uvloop
 
-from bench.loadgen import Candidate, Proctor, Stats
+from bench.loadgen import Candidate, Proctor, Stats, young_collections_only
 from bench.run import Server, demo_batch, process_tree, process_tree_rss_kb, raise_open_files_limit
 
 
@@ -83,6 +83,7 @@ async def measure(count: int) -> dict:
         assert server.process is not None
         pid = server.process.pid
         stats = Stats()
+        young_collections_only(stats)
         candidates = [Candidate(server.url, account, stats) for account in demo["candidates"]]
         for c in candidates:
             c.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))

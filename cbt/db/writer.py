@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from cbt.core.errors import Busy
+from cbt.offload import off_the_hub
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -115,7 +116,7 @@ class Writer:
                 while lane and len(batch) < MAX_BATCH:
                     batch.append(lane.popleft())
             started = time.perf_counter()
-            outcomes, (jobs_s, cpu_s, commit_s, slowest) = _off_the_hub(self._run_batch, batch)
+            outcomes, (jobs_s, cpu_s, commit_s, slowest) = off_the_hub(self._run_batch, batch)
             if (took := time.perf_counter() - started) > SLOW:  # a suspect for the saves' tail latency
                 log.warning(
                     "writer %s: a batch of %d jobs took %.0f ms (jobs %.0f ms, %.0f ms of it CPU, the slowest %s "
@@ -156,14 +157,3 @@ class Writer:
                 session.rollback()
                 outcomes = [(f, None, exc) for f, _, _ in outcomes]
         return outcomes, (jobs_done - started, cpu, time.perf_counter() - jobs_done, slowest)
-
-
-def _off_the_hub(work: Callable[..., T], *args: Any) -> T:
-    """Run blocking database work in a native thread when under gevent; directly otherwise."""
-    try:
-        from gevent import get_hub, monkey
-    except ImportError:
-        return work(*args)
-    if not monkey.is_module_patched("threading"):
-        return work(*args)
-    return get_hub().threadpool.apply(work, args)

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from cbt.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from cbt.db import models
+from cbt.offload import hashing
 from cbt.services import audit
 
 ROLES = {"proctor": "监考员", "supervisor": "督导员", "examiner": "考评员", "admin": "考务管理员"}
@@ -92,7 +93,7 @@ def assign(session: Session, username: str, room_id: int, *, now: datetime, acto
 
 def sign_in(session: Session, username: str, password: str) -> StaffInfo:
     row = session.scalar(select(models.Staff).where(models.Staff.username == username))
-    if row is None or not row.active or not check_password_hash(row.password_hash, password):
+    if row is None or not row.active or not hashing(check_password_hash, row.password_hash, password):
         raise Unauthorized("用户名或密码不正确", code="invalid_credentials")
     return _info(row)
 
