@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -43,6 +43,9 @@ class Paper:
     # order (the start storm sends thousands at once; encoding each anew was a third of a start).
     question_json: dict[str, tuple[str, dict[str, str]]]  # question id -> (JSON up to its options, option id -> JSON)
     case_json: dict[str, str]  # case item id -> its JSON up to its questions
+    # Each question as delivered with its options in one order, filled as candidates start: with four
+    # options there are 24 orders, so after the first few hundred starts every question is a lookup.
+    delivered_json: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
 
 
 _papers: dict[int, Paper] = {}
@@ -286,8 +289,12 @@ def _item_json(p: Paper, entry: dict) -> str:
     its questions so."""
     questions = []
     for delivered in entry["questions"]:
-        head, options = p.question_json[delivered["id"]]
-        questions.append(head + ",".join([options[o] for o in delivered["options"]]) + "]}")
+        key = (delivered["id"], tuple(delivered["options"]))
+        text = p.delivered_json.get(key)
+        if text is None:
+            head, options = p.question_json[key[0]]
+            text = p.delivered_json[key] = head + ",".join([options[o] for o in key[1]]) + "]}"
+        questions.append(text)
     case = p.case_json.get(entry["id"])
     return questions[0] if case is None else case + ",".join(questions) + "]}"
 
