@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import String, bindparam, cast, func, insert, select, update
+from sqlalchemy import Row, String, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from cbt.core.attempt import AttemptState, SubmitReason
@@ -114,20 +114,19 @@ def _candidates(session: Session, room_id: int, candidate_id: int | None) -> lis
 
 
 def _seated(
-    session: Session, room_id: int, candidate_id: int | None, *, lock: bool = True
+    session: Session, room_id: int, candidate_id: int | None
 ) -> list[tuple[models.Candidate, models.Attempt | None]]:
     """The room's candidates (or the one) in seat order, each with the attempt they work on now,
-    locked unless only read: two queries however large the room (one per candidate made a
-    room-wide admission 60 ms)."""
+    locked: two queries however large the room (one per candidate made a room-wide admission 60 ms)."""
     candidates = _candidates(session, room_id, candidate_id)
-    query = (
+    attempts = session.scalars(
         select(models.Attempt)
         .join(models.Attempt.session)
         .options(contains_eager(models.Attempt.session))
         .where(models.Attempt.candidate_id.in_([c.id for c in candidates]))
         .order_by(models.Attempt.id)  # the lock order of attempts.py
-    )
-    attempts = session.scalars(query.with_for_update(of=models.Attempt) if lock else query).all()
+        .with_for_update(of=models.Attempt)
+    ).all()
     by_candidate: dict[int, list[models.Attempt]] = defaultdict(list)
     for attempt in attempts:
         by_candidate[attempt.candidate_id].append(attempt)
@@ -516,21 +515,15 @@ def record_incident(
 
 
 def candidate_signal(session: Session, candidate_id: int, kind: str, detail: dict, now: datetime) -> Effects:
-    """A signal from the candidate's page (tab hidden, fullscreen exit, copy...): evidence, never a penalty."""
-    candidate = session.get(models.Candidate, candidate_id)
+    """A signal from the candidate's page (tab hidden, fullscreen exit, copy...): evidence, never a
+    penalty. It names the attempt in progress and changes nothing else: nothing is locked, and the
+    statements are built once (they ran in the writer as the slowest of its jobs)."""
+    db = session.connection()
+    candidate = db.execute(_PRESENCE, {"candidate_id": candidate_id}).first()
     if candidate is None:
         raise NotFound("考生不存在", code="candidate_not_found")
-    ((_, attempt),) = _seated(session, candidate.room_id, candidate_id, lock=False)  # only named in the record
-    session.add(
-        models.Incident(
-            room_id=candidate.room_id,
-            candidate_id=candidate_id,
-            attempt_id=attempt.id if attempt else None,
-            kind=kind,
-            detail=detail,
-            at=now,
-        )
-    )
+    attempt_id = db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).scalar()
+    _incident(session, candidate, attempt_id, kind, detail, now)
     fx = Effects(candidate.room_id, {candidate_id})
     fx.event(kind, SIGNAL_TEXT.get(kind, kind) + _duration_text(detail), now, candidate)
     return fx
@@ -584,18 +577,23 @@ def set_presence(session: Session, candidate_id: int, online: bool, now: datetim
     )
     if attempt_id is not None:
         kind = "reconnected" if online else "disconnected"
-        session.add(
-            models.Incident(
-                room_id=candidate.room_id,
-                candidate_id=candidate_id,
-                attempt_id=attempt_id,
-                kind=kind,
-                detail={},
-                at=now,
-            )
-        )
+        _incident(session, candidate, attempt_id, kind, {}, now)
         fx.event(kind, SIGNAL_TEXT[kind], now, candidate)
     return fx
+
+
+def _incident(session: Session, candidate: Row, attempt_id: int | None, kind: str, detail: dict, now: datetime) -> None:
+    """What a candidate's page reported, kept as evidence for the room record."""
+    session.add(
+        models.Incident(
+            room_id=candidate.room_id,
+            candidate_id=candidate.id,
+            attempt_id=attempt_id,
+            kind=kind,
+            detail=detail,
+            at=now,
+        )
+    )
 
 
 def set_staff_presence(session: Session, staff: StaffInfo, room_id: int, online: bool, now: datetime) -> Effects:

@@ -278,6 +278,9 @@ def test_dashboard_states_progress_and_staffing(sessions, day, people):
             "state"
         ] == "offline"
     assert any(e["kind"] == "tab_hidden" and "12 秒" in e["text"] for e in view["events"])
+    with sessions() as s:  # the signal names the attempt in progress
+        signal = s.scalar(select(models.Incident).where(models.Incident.kind == "tab_hidden"))
+        assert signal.attempt_id == attempts.attempt_view(s, c1, now)["attempt_id"] and signal.candidate_id == c1
 
 
 def test_stored_events_read_as_they_were_shown(sessions, day, people):
