@@ -17,10 +17,17 @@ from cbt.sweeper import Sweeper
 from cbt.web import api, candidate, proctor
 from cbt.web.context import close_db
 from cbt.web.errors import register_error_handlers
-from cbt.web.ratelimit import FailureLimiter
+from cbt.web.ratelimit import FailureLimiter, SharedFailureLimiter
 
 LOGIN_FAILURES = 5  # per ticket or per client address...
 LOGIN_WINDOW = timedelta(minutes=5)  # ...within this window
+
+
+def login_limiter(message_queue: str | None, now: Callable[[], datetime]) -> FailureLimiter:
+    """Failed logins counted in this process, or across every process in the Redis they share."""
+    if message_queue and message_queue.startswith(("redis://", "rediss://", "unix://")):
+        return SharedFailureLimiter(LOGIN_FAILURES, LOGIN_WINDOW, now, message_queue)
+    return FailureLimiter(LOGIN_FAILURES, LOGIN_WINDOW, now)
 
 
 def create_app(config: Config | None = None, *, now: Callable[[], datetime] = clock.now) -> Flask:
@@ -64,7 +71,7 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
             "cbt.sessions": sessions,
             "cbt.writer": writer,
             "cbt.clock": now,
-            "cbt.login_limiter": FailureLimiter(LOGIN_FAILURES, LOGIN_WINDOW, now),
+            "cbt.login_limiter": login_limiter(config.message_queue, now),
         }
     )
     app.teardown_appcontext(close_db)

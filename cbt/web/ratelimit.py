@@ -1,19 +1,23 @@
-"""Login rate limiting: a sliding window of failures per key (ticket, client address), in memory.
+"""Login rate limiting: a sliding window of failures per key (ticket, client address).
 
-Per process: with several server processes each keeps its own window, so the effective limit is
-multiplied by the process count, which still stops guessing (an ID number has ~10^4 plausible tails).
+In memory for one server process (the embedded default). Several processes (scale-out) count in the
+Redis they already share for Socket.IO, so a guesser spreading attempts over the processes meets
+the same limit; if Redis cannot be reached, each process falls back to its own window (logged).
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cbt.core.errors import CbtError, TooManyRequests
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -55,3 +59,54 @@ class FailureLimiter:
             raise
         self.clear(account)
         return result
+
+
+class SharedFailureLimiter(FailureLimiter):
+    """The same window in Redis (a sorted set of failure times per key), shared by every process."""
+
+    PREFIX = "cbt:login-failures:"
+
+    def __init__(self, limit: int, window: timedelta, now: Callable[[], datetime], redis_url: str) -> None:
+        import redis
+
+        super().__init__(limit, window, now)
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        self._unreachable = redis.RedisError
+
+    def _pipeline(self, commands: Callable[[Any], object]) -> list[Any] | None:
+        """Run ``commands`` on a Redis pipeline: its replies, or None if Redis cannot be reached."""
+        try:
+            pipe = self._redis.pipeline()
+            commands(pipe)
+            return pipe.execute()
+        except self._unreachable as exc:
+            log.warning("login failures: Redis unreachable (%s); this process counts alone", exc)
+            return None
+
+    def blocked(self, *keys: str) -> bool:
+        cutoff = (self._now() - self.window).timestamp()
+
+        def count(pipe: Any) -> None:
+            for k in keys:
+                pipe.zremrangebyscore(self.PREFIX + k, "-inf", cutoff)
+                pipe.zcard(self.PREFIX + k)
+
+        replies = self._pipeline(count)
+        if replies is None:
+            return super().blocked(*keys)
+        return any(n >= self.limit for n in replies[1::2])
+
+    def fail(self, *keys: str) -> None:
+        super().fail(*keys)  # the fallback's window stays current
+        at = self._now().timestamp()
+
+        def add(pipe: Any) -> None:
+            for k in keys:
+                pipe.zadd(self.PREFIX + k, {f"{at}:{secrets.token_hex(4)}": at})
+                pipe.expire(self.PREFIX + k, int(self.window.total_seconds()) + 1)
+
+        self._pipeline(add)
+
+    def clear(self, key: str) -> None:
+        super().clear(key)
+        self._pipeline(lambda pipe: pipe.delete(self.PREFIX + key))

@@ -1,8 +1,9 @@
 """Scale-out mode: PostgreSQL and Redis, two server processes, WebSocket-only clients.
 
 Both processes are real gunicorn servers on one PostgreSQL database and one Redis message queue. A
-candidate works on process A while the proctor watches from process B; then A is killed (-9) and
-the candidate carries on on B with the same login: every acknowledged answer is in the database.
+candidate works on process A while the proctor watches from process B; a guesser's failed logins,
+spread over both processes, meet one limit (counted in Redis); then A is killed (-9) and the
+candidate carries on on B with the same login: every acknowledged answer is in the database.
 The clients are the benchmark's (bench/loadgen.py): real HTTP and Socket.IO, as the pages speak them.
 """
 
@@ -12,6 +13,7 @@ import asyncio
 import random
 import time
 
+import aiohttp
 import pytest
 
 from bench.loadgen import Candidate, Proctor, Stats, check_database
@@ -38,6 +40,21 @@ def test_two_processes_on_postgresql_and_redis(tmp_path, postgres_url, redis_url
         asyncio.run(exam_across_processes(a, b, demo, database_url))
 
 
+async def guesses_meet_one_limit(spread: list[Server], last: Server, ticket: str) -> None:
+    """Five wrong ID numbers for one ticket over both processes (the limit: cbt.web.LOGIN_FAILURES),
+    then the sixth try is refused as too many, whichever process takes it."""
+
+    async def login(server: Server) -> tuple[int, str]:
+        async with aiohttp.ClientSession() as http:
+            body = {"ticket": ticket, "id_number": "110101199001011234"}
+            async with http.post(server.url + "/api/v1/candidate/login", json=body) as response:
+                return response.status, (await response.json())["error"]
+
+    for server in spread:
+        assert await login(server) == (401, "invalid_credentials")
+    assert await login(last) == (429, "too_many_attempts")
+
+
 async def exam_across_processes(a: Server, b: Server, demo: dict, database_url: str) -> None:
     stats = Stats(steady=True)
     account = demo["candidates"][0]
@@ -59,6 +76,8 @@ async def exam_across_processes(a: Server, b: Server, demo: dict, database_url: 
 
     await proctor.broadcast("请保持安静")  # sent to B, reaches the candidate's page on A through Redis
     assert await until(lambda: stats.notices == 1), "the broadcast did not reach the candidate on A"
+
+    await guesses_meet_one_limit([a, b, a, b, a], a, demo["candidates"][1]["ticket"])
 
     a.kill9()  # the candidate's process dies; the same login carries on on B
     candidate.base = b.url
