@@ -582,6 +582,14 @@ def set_presence(session: Session, candidate_id: int, online: bool, now: datetim
     return fx
 
 
+def clear_presence(session: Session, now: datetime) -> int:
+    """A single server process starts with no page connected: whoever a process that died (kill -9,
+    power loss) left marked online is offline until their page reconnects (within seconds), which
+    the room's record then shows as 连接恢复. Returns how many were cleared."""
+    result = session.execute(update(_C).where(_C.online.is_(True)).values(online=False, last_seen_at=now))
+    return result.rowcount  # type: ignore[attr-defined]
+
+
 def _incident(session: Session, candidate: Row, attempt_id: int | None, kind: str, detail: dict, now: datetime) -> None:
     """What a candidate's page reported, kept as evidence for the room record."""
     session.add(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, jsonify
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from cbt import clock, i18n
@@ -13,14 +15,25 @@ from cbt.config import PROJECT_ROOT, Config
 from cbt.db.session import make_engine, make_session_factory
 from cbt.db.writer import Writer
 from cbt.realtime import init_realtime
+from cbt.services import proctoring
 from cbt.sweeper import Sweeper
 from cbt.web import api, candidate, proctor
 from cbt.web.context import close_db
 from cbt.web.errors import register_error_handlers
 from cbt.web.ratelimit import FailureLimiter, SharedFailureLimiter
 
+log = logging.getLogger(__name__)
 LOGIN_FAILURES = 5  # per ticket or per client address...
 LOGIN_WINDOW = timedelta(minutes=5)  # ...within this window
+
+
+def clear_presence(writer: Writer, now: Callable[[], datetime]) -> None:
+    """Before serving: candidates left marked online by a process that died are offline (their pages
+    reconnect within seconds). An uninitialised database is said by every request; not fatal here."""
+    try:
+        writer.run(proctoring.clear_presence, now())
+    except SQLAlchemyError as exc:
+        log.warning("live channels: presence not cleared (%s); run `python -m cbt init`", exc)
 
 
 def login_limiter(message_queue: str | None, now: Callable[[], datetime]) -> FailureLimiter:
@@ -97,6 +110,8 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
         return response
 
     if config.background:
+        if not config.message_queue:  # the only server process: no page is connected to it yet
+            clear_presence(writer, now)
         sweeper = Sweeper(sessions, writer, now, on_closed=realtime.attempts_closed)
         sweeper.start()
         app.extensions["cbt.sweeper"] = sweeper

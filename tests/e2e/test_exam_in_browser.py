@@ -145,6 +145,17 @@ def test_a_short_practice_session_runs_out(context, server):
     assert view["responses"][first["id"]]["answer"] == [first["options"][0]["id"]]
 
 
+def presence(server, ticket):
+    """The candidate's online flag and how many times the room's record has them reconnect."""
+    with sqlite3.connect(server.db_path) as db:
+        online, candidate_id = db.execute("SELECT online, id FROM candidates WHERE ticket = ?", (ticket,)).fetchone()
+        kind = "reconnected"
+        reconnected = db.execute(
+            "SELECT count(*) FROM incidents WHERE candidate_id = ? AND kind = ?", (candidate_id, kind)
+        ).fetchone()[0]
+    return online, reconnected
+
+
 def test_kill_9_mid_exam_loses_nothing(context, server):
     account = server.demo(candidates=2)["candidates"][1]
     page = context.new_page()
@@ -165,9 +176,14 @@ def test_kill_9_mid_exam_loses_nothing(context, server):
     expect(page.locator("#save-state")).to_contain_text("网络中断")
     page.close()  # and even closes the tab before the server is back
     server.start()
+    assert presence(server, account["ticket"]) == (0, 0), "no page is connected to the new process"
     page = context.new_page()
     page.goto(server.url + "/exam")
     saved(page)  # the reopened page replays what the browser kept
+    deadline = time.monotonic() + 10
+    while presence(server, account["ticket"]) != (1, 1) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert presence(server, account["ticket"]) == (1, 1), "back online, and the room's record says so (连接恢复)"
     after = api(page, server)["responses"]
     for qid, entry in acknowledged.items():
         assert after[qid] == entry

@@ -283,6 +283,19 @@ def test_dashboard_states_progress_and_staffing(sessions, day, people):
         assert signal.attempt_id == attempts.attempt_view(s, c1, now)["attempt_id"] and signal.candidate_id == c1
 
 
+def test_a_restarted_server_clears_presence_and_records_who_comes_back(sessions, day, people):
+    (c1, t1, i1), (c2, _, _) = people["candidates"][:2]
+    start_candidate(sessions, day, c1, t1, i1)
+    run(sessions, proctoring.set_presence, c1, True, day.clock())
+    run(sessions, proctoring.set_presence, c2, True, day.clock())  # logged in elsewhere, not started
+    assert run(sessions, proctoring.clear_presence, day.clock()) == 2  # the process that held them died
+    with sessions() as s:
+        assert not s.scalars(select(models.Candidate.id).where(models.Candidate.online.is_(True))).all()
+    fx = run(sessions, proctoring.set_presence, c1, True, day.clock())  # the page reconnects
+    assert [e["kind"] for e in fx.events] == ["reconnected"]
+    assert run(sessions, proctoring.clear_presence, day.clock()) == 1
+
+
 def test_stored_events_read_as_they_were_shown(sessions, day, people):
     """A proctor who reconnects gets the same event texts as those shown live."""
     r1 = people["rooms"]["R01"]
