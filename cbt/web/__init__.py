@@ -29,7 +29,7 @@ LOGIN_WINDOW = timedelta(minutes=5)  # ...within this window
 
 def clear_presence(writer: Writer, now: Callable[[], datetime]) -> None:
     """Before serving: candidates left marked online by a process that died are offline (their pages
-    reconnect within seconds). An uninitialised database is said by every request; not fatal here."""
+    reconnect within seconds). On a database not yet initialised this only logs a warning."""
     try:
         writer.run(proctoring.clear_presence, now())
     except SQLAlchemyError as exc:
