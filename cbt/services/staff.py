@@ -6,6 +6,7 @@ room, read-only; ``admin`` (考务管理员) watches and acts everywhere.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -92,10 +93,20 @@ def assign(session: Session, username: str, room_id: int, *, now: datetime, acto
 
 
 def sign_in(session: Session, username: str, password: str) -> StaffInfo:
+    """The staff member, or Unauthorized. An unknown or disabled account costs the same password
+    check as a wrong password, so the answer's time does not tell which usernames exist."""
     row = session.scalar(select(models.Staff).where(models.Staff.username == username))
-    if row is None or not row.active or not hashing(check_password_hash, row.password_hash, password):
+    stored = row.password_hash if row is not None and row.active else _nobody()
+    matches = hashing(check_password_hash, stored, password)
+    if row is None or not row.active or not matches:
         raise Unauthorized("用户名或密码不正确", code="invalid_credentials")
     return _info(row)
+
+
+@functools.cache
+def _nobody() -> str:
+    """A hash no password matches, made with the same method as every account's."""
+    return generate_password_hash(secrets.token_urlsafe(32))
 
 
 def get(session: Session, staff_id: int) -> StaffInfo:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -24,14 +24,18 @@ T = TypeVar("T")
 class FailureLimiter:
     def __init__(self, limit: int, window: timedelta, now: Callable[[], datetime]) -> None:
         self.limit, self.window, self._now = limit, window, now
-        self._failures: dict[str, deque[datetime]] = defaultdict(deque)
+        self._failures: dict[str, deque[datetime]] = {}
         self._lock = threading.Lock()
 
     def _recent(self, key: str) -> deque[datetime]:
-        times = self._failures[key]
+        """The key's failures within the window; a key with none left is forgotten (every client
+        address that ever signed in would otherwise stay, empty, for the life of the process)."""
+        times = self._failures.get(key, deque())
         cutoff = self._now() - self.window
         while times and times[0] < cutoff:
             times.popleft()
+        if not times:
+            self._failures.pop(key, None)
         return times
 
     def blocked(self, *keys: str) -> bool:
@@ -41,7 +45,8 @@ class FailureLimiter:
     def fail(self, *keys: str) -> None:
         with self._lock:
             for k in keys:
-                self._recent(k).append(self._now())
+                self._failures[k] = self._recent(k)
+                self._failures[k].append(self._now())
 
     def clear(self, key: str) -> None:
         with self._lock:
