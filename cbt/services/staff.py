@@ -106,7 +106,7 @@ def sign_in(session: Session, username: str, password: str) -> StaffInfo:
 @functools.cache
 def _nobody() -> str:
     """A hash no password matches, made with the same method as every account's."""
-    return generate_password_hash(secrets.token_urlsafe(32))
+    return hashing(generate_password_hash, secrets.token_urlsafe(32))
 
 
 def get(session: Session, staff_id: int) -> StaffInfo:
