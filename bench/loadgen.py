@@ -10,9 +10,10 @@ and opens the live channel at once: the arrival storm), the proctors admit their
 start storm behind a second barrier (the session opens: every candidate clicks 开始考试 and holds the
 paper at once); steady answering with page signals; a kill -9 of the server and its restart (asked
 of bench/run.py over stdout/stdin: ``@kill`` out, ``@up`` back), during which candidates keep their
-unacknowledged answers and replay them in order, as the exam page does; a broadcast to every
-candidate; and the end, where half the candidates hand in together just before the deadline and the
-server submits the other half at the deadline. Proctors watch every room throughout.
+unacknowledged answers and replay them in order, as the exam page does; the exam administrator's
+broadcast to every candidate (考务广播: one request for every room); and the end, where half the
+candidates hand in together just before the deadline and the server submits the other half at the
+deadline. Proctors watch every room throughout.
 """
 
 from __future__ import annotations
@@ -311,6 +312,38 @@ class Proctor:
             await self.http.close()
 
 
+class ChiefExaminer:
+    """The exam administrator (考务管理员): signs in and broadcasts to every room of the batch at once."""
+
+    def __init__(self, base: str, account: dict, stats: Stats) -> None:
+        self.base, self.account, self.stats = base, account, stats
+        self.http: aiohttp.ClientSession | None = None
+        self.csrf = ""
+        self.batch_id = 0
+
+    async def sign_in(self) -> None:
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        async with self.http.get(self.base + "/staff/login") as r:
+            page = await r.text()
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        form = {"username": self.account["username"], "password": self.account["password"], "csrf_token": csrf}
+        async with self.http.post(self.base + "/staff/login", data=form, allow_redirects=True) as r:
+            rooms_page = await r.text()
+        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', rooms_page).group(1)  # type: ignore[union-attr]
+        self.batch_id = int(re.search(r"/proctor/batches/(\d+)/message", rooms_page).group(1))  # type: ignore[union-attr]
+
+    async def broadcast(self, text: str) -> None:
+        assert self.http is not None
+        url = f"{self.base}/api/v1/proctor/batches/{self.batch_id}/message"
+        async with self.http.post(url, json={"text": text}, headers={"X-CSRF-Token": self.csrf}) as r:
+            if r.status != 200:
+                self.stats.error(f"broadcast {r.status}")
+
+    async def close(self) -> None:
+        if self.http:
+            await self.http.close()
+
+
 async def kill_and_restart_server() -> None:
     """Ask bench/run.py, on the other end of stdout/stdin, to kill -9 the server and start it again."""
     print("@kill", flush=True)
@@ -328,7 +361,8 @@ async def exam_day(
     proctors = [
         Proctor(base, s, stats) for s in demo["staff"] if s["role"] == "proctor" and s["username"].endswith("-1")
     ]
-    await asyncio.gather(*(p.watch() for p in proctors))
+    chief = ChiefExaminer(base, next(s for s in demo["staff"] if s["role"] == "admin"), stats)
+    await asyncio.gather(chief.sign_in(), *(p.watch() for p in proctors))
     candidates = [Candidate(base, a, stats) for a in demo["candidates"]]
     for p in proctors:
         for c in candidates:
@@ -401,7 +435,7 @@ async def exam_day(
             await asyncio.sleep(0.1)
         before = stats.notices
         sent, cpu = time.perf_counter(), time.process_time()
-        await asyncio.gather(*(p.broadcast("请检查答题卡，考试即将结束") for p in proctors))
+        await chief.broadcast("请检查答题卡，考试即将结束")  # 考务广播: one message to every room
         while stats.notices - before < len(present) and time.perf_counter() - sent < 10:
             await asyncio.sleep(0.005)
         took = time.perf_counter() - sent
@@ -422,7 +456,9 @@ async def exam_day(
         await asyncio.sleep(0.05)
     lags = [(c.submitted_at or float("inf")) - (c.deadline + GRACE_S) for c in left_to_deadline]
     deadline_lag = max(lags, default=0.0)
-    await asyncio.gather(*(c.close() for c in candidates), *(p.close() for p in proctors), return_exceptions=True)
+    await asyncio.gather(
+        *(c.close() for c in candidates), *(p.close() for p in proctors), chief.close(), return_exceptions=True
+    )
 
     if trace:  # every counted save: seconds since the start storm ended, milliseconds to the acknowledgement
         Path(trace).write_text(

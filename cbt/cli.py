@@ -311,7 +311,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo_staff(session: Session, batch_id: int, now: datetime, actor: str) -> list[dict[str, str]]:
-    """Two proctors per room (the standard's minimum) and a supervisor, with fresh passwords."""
+    """Two proctors per room (the standard's minimum), a supervisor and an exam administrator, with
+    fresh passwords."""
     out = []
     with transaction(session):
         for room in session.scalars(
@@ -326,6 +327,8 @@ def _demo_staff(session: Session, batch_id: int, now: datetime, actor: str) -> l
                 out.append({"username": username, "password": password, "role": "proctor", "room": room.name})
         password = staff.demo_account(session, "demo-supervisor", "督导员", "supervisor", now=now, actor=actor)
         out.append({"username": "demo-supervisor", "password": password, "role": "supervisor"})
+        password = staff.demo_account(session, "demo-admin", "考务管理员", "admin", now=now, actor=actor)
+        out.append({"username": "demo-admin", "password": password, "role": "admin"})
     return out
 
 

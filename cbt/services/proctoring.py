@@ -392,6 +392,31 @@ def message(
     return fx
 
 
+def message_all(session: Session, staff: StaffInfo, batch_id: int, text: object, now: datetime) -> list[Effects]:
+    """考务广播: the exam administrator's message to every candidate of a batch, one per room (each
+    room's record shows it, each candidate acknowledges it as a proctor's broadcast)."""
+    if staff.role != "admin":
+        raise Forbidden("只有考务管理员可以向全部考场广播", code="admins_only")
+    text = _text(text, "消息内容")
+    rooms = session.scalars(
+        select(models.Room).where(models.Room.batch_id == batch_id).order_by(models.Room.code)
+    ).all()
+    if not rooms:
+        raise NotFound("批次不存在或没有考场", code="batch_not_found")
+    rows = [models.Message(room_id=r.id, candidate_id=None, text=text, sent_at=now, sent_by=staff.actor) for r in rooms]
+    session.add_all(rows)
+    session.flush()
+    effects = []
+    for row in rows:
+        fx = Effects(row.room_id)
+        fx.room_pushes.append(("notice", {"id": row.id, "text": text, "at": now.isoformat(), "broadcast": True}))
+        _log(session, fx, "message", "考务广播：" + text, now, staff)
+        effects.append(fx)
+    detail = {"rooms": len(rows), "text": text}
+    audit.record(session, at=now, actor=staff.actor, action="batch.message", subject=f"batch:{batch_id}", detail=detail)
+    return effects
+
+
 _ACK_CONTEXT = (  # built once: a broadcast brings every candidate's receipt at the same moment
     select(
         _C.id,

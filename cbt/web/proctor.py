@@ -83,15 +83,40 @@ def logout():  # type: ignore[no-untyped-def]
 
 @pages.get("/proctor")
 @staff_required
-def rooms_page():  # type: ignore[no-untyped-def]
+def rooms_page(notice: str | None = None, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     member = current_staff()
     rooms = staff.rooms_for(db(), member)
     batches = {
         b.id: b for b in db().scalars(select(models.Batch).where(models.Batch.id.in_({r.batch_id for r in rooms})))
     }
-    return render_template(
-        "proctor/rooms.html", staff=member, rooms=rooms, batches=batches, csrf_token=session[CSRF_KEY]
+    page = render_template(
+        "proctor/rooms.html",
+        staff=member,
+        rooms=rooms,
+        batches=batches,
+        csrf_token=session[CSRF_KEY],
+        notice=notice,
+        error=error,
     )
+    return page, status
+
+
+def _message_all(batch_id: int, text: object) -> int:
+    """考务广播 to every room of the batch: how many rooms it went to."""
+    effects = write(proctoring.message_all, current_staff(), batch_id, text, now())
+    for fx in effects:
+        publish(fx)
+    return len(effects)
+
+
+@pages.post("/proctor/batches/<int:batch_id>/message")
+@staff_required
+def message_all_page(batch_id: int):  # type: ignore[no-untyped-def]
+    try:
+        rooms = _message_all(batch_id, request.form.get("text"))
+    except CbtError as exc:
+        return rooms_page(error=exc.message, status=exc.status)
+    return rooms_page(notice=f"已向 {rooms} 个考场的全部考生广播")
 
 
 @pages.get("/proctor/rooms/<int:room_id>")
@@ -197,6 +222,12 @@ def extend(room_id: int):  # type: ignore[no-untyped-def]
 def message(room_id: int):  # type: ignore[no-untyped-def]
     data = json_body()
     return _act(proctoring.message, room_id, _int(data, "candidate_id"), data.get("text"))
+
+
+@api.post("/batches/<int:batch_id>/message")
+@staff_required
+def message_all(batch_id: int):  # type: ignore[no-untyped-def]
+    return jsonify({"status": "ok", "rooms": _message_all(batch_id, json_body().get("text"))})
 
 
 @api.post("/rooms/<int:room_id>/submit")

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cbt.core.errors import Conflict, Forbidden, InvalidInput
+from cbt.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cbt.db import models
 from cbt.db.session import make_engine, make_session_factory, transaction
 from cbt.services import attempts, audit, candidates, proctoring, staff
@@ -33,12 +33,18 @@ def run(sessions, job, *args, **kwargs):
 
 @pytest.fixture
 def people(sessions, day):
-    """Two proctors in R01, one in R02, a supervisor; room ids; R01's candidates."""
+    """Two proctors in R01, one in R02, a supervisor, an exam administrator; room ids; R01's candidates."""
     now = day.clock()
     with sessions() as s, transaction(s):
         rooms = {r.code: r.id for r in s.scalars(select(models.Room))}
         made = {}
-        for username, role in [("p1", "proctor"), ("p2", "proctor"), ("p3", "proctor"), ("sup", "supervisor")]:
+        for username, role in [
+            ("p1", "proctor"),
+            ("p2", "proctor"),
+            ("p3", "proctor"),
+            ("sup", "supervisor"),
+            ("chief", "admin"),
+        ]:
             made[username], _ = staff.create_staff(s, username, username, role, "password-123", now=now, actor="admin")
         staff.assign(s, "p1", rooms["R01"], now=now, actor="admin")
         staff.assign(s, "p2", rooms["R01"], now=now, actor="admin")
@@ -294,6 +300,33 @@ def test_a_restarted_server_clears_presence_and_records_who_comes_back(sessions,
     fx = run(sessions, proctoring.set_presence, c1, True, day.clock())  # the page reconnects
     assert [e["kind"] for e in fx.events] == ["reconnected"]
     assert run(sessions, proctoring.clear_presence, day.clock()) == 1
+
+
+def test_the_exam_administrator_broadcasts_to_every_room_of_the_batch(sessions, day, people):
+    r1, r2 = people["rooms"]["R01"], people["rooms"]["R02"]
+    with sessions() as s:
+        batch_id = s.get(models.Room, r1).batch_id
+    for who, code in [(people["p1"], "admins_only"), (people["sup"], "admins_only")]:
+        with pytest.raises(Forbidden) as refused:
+            run(sessions, proctoring.message_all, who, batch_id, "请检查答题卡", day.clock())
+        assert refused.value.code == code
+    with pytest.raises(InvalidInput):
+        run(sessions, proctoring.message_all, people["chief"], batch_id, "  ", day.clock())
+    with pytest.raises(NotFound):
+        run(sessions, proctoring.message_all, people["chief"], batch_id + 99, "请检查答题卡", day.clock())
+    effects = run(sessions, proctoring.message_all, people["chief"], batch_id, "请检查答题卡", day.clock())
+    assert sorted(fx.room_id for fx in effects) == sorted([r1, r2])
+    for fx in effects:
+        ((event, payload),) = fx.room_pushes
+        assert event == "notice" and payload["text"] == "请检查答题卡" and payload["broadcast"] is True
+        assert [e["text"] for e in fx.events] == ["考务广播：请检查答题卡"]
+    (c1, _, _) = people["candidates"][0]
+    notice = next(fx for fx in effects if fx.room_id == r1).room_pushes[0][1]
+    acked = run(sessions, proctoring.acknowledge, c1, notice["id"], day.clock())  # a room's candidate confirms it
+    assert [e["kind"] for e in acked.events] == ["ack"]
+    with sessions() as s:
+        (event,) = s.scalars(select(models.AuditEvent).where(models.AuditEvent.action == "batch.message")).all()
+        assert event.actor == "admin:chief" and event.detail == {"rooms": 2, "text": "请检查答题卡"}
 
 
 def test_stored_events_read_as_they_were_shown(sessions, day, people):

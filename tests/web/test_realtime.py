@@ -200,3 +200,40 @@ def test_the_staffing_line_follows_the_proctors_and_a_broadcast_alone_refreshes_
     mon.disconnect(namespace="/monitor")
     left = received(sup, "/monitor", "tiles")
     assert left and left[-1]["args"][0]["staffing"]["present"] == 0
+
+
+def test_the_exam_administrator_broadcasts_to_every_room_over_http(app, candidate, crew, exam):
+    with app.extensions["cbt.sessions"]() as s, transaction(s):
+        staff.create_staff(s, "chief", "王考务", "admin", "password-123", now=exam.clock(), actor="t")
+        batch_id = s.get(models.Room, crew["room"]).batch_id
+    c = candidate(3)
+    c.login()
+    c.start()
+    sock = exam_socket(app, c)
+    sock.get_received("/exam")
+    url = f"/api/v1/proctor/batches/{batch_id}/message"
+    proctor, proctor_headers = staff_login(app, "p1")
+    refused = proctor.post(url, json={"text": "请检查答题卡"}, headers=proctor_headers)
+    assert (refused.status_code, refused.json["error"]) == (403, "admins_only")
+    chief, headers = staff_login(app, "chief")
+    assert chief.post(url, json={"text": "请检查答题卡"}).status_code == 403, "no CSRF token, no broadcast"
+    empty = chief.post(url, json={"text": " "}, headers=headers)
+    assert (empty.status_code, empty.json["error"]) == (422, "text_required")
+    missing = chief.post(f"/api/v1/proctor/batches/{batch_id + 99}/message", json={"text": "x"}, headers=headers)
+    assert (missing.status_code, missing.json["error"]) == (404, "batch_not_found")
+    assert not [e for e in sock.get_received("/exam") if e["name"] == "notice"], "nothing refused reaches a page"
+    sent = chief.post(url, json={"text": "请检查答题卡"}, headers=headers)
+    assert sent.status_code == 200 and sent.json["rooms"] == 2  # R01 and R99
+    (notice,) = [e["args"][0] for e in sock.get_received("/exam") if e["name"] == "notice"]
+    assert notice["text"] == "请检查答题卡" and notice["broadcast"] is True
+    assert sock.emit("ack", {"message_id": notice["id"]}, namespace="/exam", callback=True) == {"acknowledged": True}
+
+    page = chief.get("/proctor").get_data(as_text=True)  # the same from the rooms page's form
+    assert "考务广播" in page and f"/proctor/batches/{batch_id}/message" in page
+    csrf = headers["X-CSRF-Token"]
+    form = chief.post(f"/proctor/batches/{batch_id}/message", data={"text": "还有十五分钟", "csrf_token": csrf})
+    assert form.status_code == 200 and "已向 2 个考场的全部考生广播" in form.get_data(as_text=True)
+    assert [e["args"][0]["text"] for e in sock.get_received("/exam") if e["name"] == "notice"] == ["还有十五分钟"]
+    blank = chief.post(f"/proctor/batches/{batch_id}/message", data={"text": "", "csrf_token": csrf})
+    assert blank.status_code == 422 and "请填写消息内容" in blank.get_data(as_text=True)
+    assert "考务广播" not in proctor.get("/proctor").get_data(as_text=True), "only administrators see the form"
