@@ -244,6 +244,18 @@ class Candidate:
             await self.http.close()
 
 
+async def staff_sign_in(base: str, account: dict) -> tuple[aiohttp.ClientSession, str]:
+    """Sign in on the staff login page as a person does: the signed-in HTTP session, and the rooms page
+    the login leads to."""
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async with http.get(base + "/staff/login") as r:
+        page = await r.text()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {"username": account["username"], "password": account["password"], "csrf_token": csrf}
+    async with http.post(base + "/staff/login", data=form, allow_redirects=True) as r:
+        return http, await r.text()
+
+
 class Proctor:
     """A proctor's dashboard: signs in, watches one room, times page signals arriving as events."""
 
@@ -270,13 +282,7 @@ class Proctor:
             )
 
     async def watch(self) -> None:
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        async with self.http.get(self.base + "/staff/login") as r:
-            page = await r.text()
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        form = {"username": self.account["username"], "password": self.account["password"], "csrf_token": csrf}
-        async with self.http.post(self.base + "/staff/login", data=form, allow_redirects=True) as r:
-            rooms_page = await r.text()
+        self.http, rooms_page = await staff_sign_in(self.base, self.account)
         room_id = int(re.search(r"/proctor/rooms/(\d+)", rooms_page).group(1))  # type: ignore[union-attr]
         async with self.http.get(f"{self.base}/proctor/rooms/{room_id}") as r:
             page = await r.text()
@@ -322,13 +328,7 @@ class ChiefExaminer:
         self.batch_id = 0
 
     async def sign_in(self) -> None:
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        async with self.http.get(self.base + "/staff/login") as r:
-            page = await r.text()
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        form = {"username": self.account["username"], "password": self.account["password"], "csrf_token": csrf}
-        async with self.http.post(self.base + "/staff/login", data=form, allow_redirects=True) as r:
-            rooms_page = await r.text()
+        self.http, rooms_page = await staff_sign_in(self.base, self.account)
         self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', rooms_page).group(1)  # type: ignore[union-attr]
         self.batch_id = int(re.search(r"/proctor/batches/(\d+)/message", rooms_page).group(1))  # type: ignore[union-attr]
 

@@ -83,7 +83,12 @@ def logout():  # type: ignore[no-untyped-def]
 
 @pages.get("/proctor")
 @staff_required
-def rooms_page(notice: str | None = None, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def rooms_page():  # type: ignore[no-untyped-def]
+    return _rooms_page()
+
+
+def _rooms_page(notice: str | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    """The staff member's rooms (an administrator's: every room, with the 考务广播 form)."""
     member = current_staff()
     rooms = staff.rooms_for(db(), member)
     batches = {
@@ -115,8 +120,8 @@ def message_all_page(batch_id: int):  # type: ignore[no-untyped-def]
     try:
         rooms = _message_all(batch_id, request.form.get("text"))
     except CbtError as exc:
-        return rooms_page(error=exc.message, status=exc.status)
-    return rooms_page(notice=f"已向 {rooms} 个考场的全部考生广播")
+        return _rooms_page(error=exc.message, status=exc.status)
+    return _rooms_page(notice=f"已向 {rooms} 个考场的全部考生广播")
 
 
 @pages.get("/proctor/rooms/<int:room_id>")
