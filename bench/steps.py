@@ -2,8 +2,9 @@
 
 The real server (gunicorn.conf.py, pinned to CPU 0) on a fresh database; the candidates (bench/loadgen.py,
 on CPU 1) take each step all at once: log in, load the exam page, read the status, open the live
-channel, start and receive the paper; then the exam administrator broadcasts to every room; then each candidate
-saves one answer, and hands in. For each step it prints the server's CPU time per candidate (from
+channel, start and receive the paper; then the exam administrator broadcasts to every room; then each
+candidate acknowledges the message, saves one answer, and hands in. For each step it prints the server's CPU
+time per candidate (from
 /proc) beside the load generator's own, and the server's resident memory per candidate once every
 candidate holds its HTTP keep-alive connection, and again with the live channel open. The figures
 that guided the start-storm work in docs/performance.md.
@@ -59,6 +60,12 @@ async def start(c: Candidate) -> None:
     c.view = await c.call("POST", "/api/v1/candidate/attempt/start")
 
 
+async def acknowledge(c: Candidate) -> None:
+    """The broadcast's receipt: the candidate reads the message (2-8 s) and clicks 我已知晓."""
+    if c.reading is not None:
+        await c.reading
+
+
 async def answer(c: Candidate) -> None:
     await c.answer(random.Random(c.account["ticket"]))
 
@@ -68,7 +75,7 @@ async def hand_in(c: Candidate) -> None:
 
 
 STEPS = [("login", login), ("exam page", page), ("status", status), ("connect", connect), ("start", start)]
-END_STEPS = [("answer", answer), ("hand in", hand_in)]  # after the broadcast
+END_STEPS = [("acknowledge", acknowledge), ("answer", answer), ("hand in", hand_in)]  # after the broadcast
 
 
 async def measure(count: int) -> dict:

@@ -32,6 +32,8 @@ from cbt.offload import off_the_hub
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BATCH = 64  # a flood of receipts or logins commits in slices, not ahead of every save behind it
+GATHER_SECONDS = 0.1  # how long a gathered job waits for more items (see Writer.run_gathered)
+MAX_GATHERED = 500  # items one gathered job takes at most
 SLOW = 0.1  # seconds: a batch slower than this is logged
 Job = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], Future[Any]]
 
@@ -44,6 +46,8 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._name = name
+        self._gathering: dict[Callable, tuple[list[Any], Future[list[Any]]]] = {}  # job -> its open gathering
+        self._gathering_lock = threading.Lock()
         self.batches = 0
         self.jobs = 0
 
@@ -58,6 +62,34 @@ class Writer:
         after every job of :meth:`run` waiting, so a flood of it (everyone's receipt of a broadcast,
         everyone reconnecting after a restart) never holds up an answer."""
         return self._answer(self.submit_behind(job, *args, **kwargs))
+
+    def run_gathered(self, job: Callable[[Session, list[Any]], list[Any]], item: Any) -> Any:
+        """:meth:`run_behind` for a flood of one small job (everyone's receipt of a broadcast): the items
+        that arrive within ``GATHER_SECONDS`` of the first, and while the job then waits its turn, are
+        taken by one call, ``job(session, items)``, which returns one outcome per item in order, an
+        exception for an item refused (raised here). Answers after the commit, as :meth:`run` does."""
+        with self._gathering_lock:
+            open_ = self._gathering.get(job)
+            opening = open_ is None or len(open_[0]) >= MAX_GATHERED
+            if opening:
+                open_ = self._gathering[job] = ([], Future())
+            items, future = open_  # type: ignore[misc]
+            index = len(items)
+            items.append(item)
+        if opening:
+            time.sleep(GATHER_SECONDS)  # the rest of the flood joins meanwhile (a greenlet's sleep under gevent)
+            self._ensure_started()
+            self._jobs.put((True, (self._take_gathered, (job, items), {}, future)))
+        outcome = self._answer(future)[index]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def _take_gathered(self, session: Session, job: Callable[[Session, list[Any]], list[Any]], items: list) -> list:
+        with self._gathering_lock:  # closed: what arrives from now on waits for the next call
+            if self._gathering.get(job, ((),))[0] is items:
+                del self._gathering[job]
+        return job(session, items)
 
     def submit(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
         return self._submit(False, job, args, kwargs)

@@ -86,7 +86,8 @@ class ExamNamespace(socketio.Namespace):
             return {"error": "not_logged_in"}
         try:
             message_id = data.get("message_id") if isinstance(data, dict) else None
-            self.rt.publish(self.rt.writer.run_behind(proctoring.acknowledge, candidate_id, message_id, self.rt.now()))
+            receipt = (candidate_id, message_id, self.rt.now())
+            self.rt.publish(self.rt.writer.run_gathered(proctoring.acknowledge_all, receipt))
         except CbtError as exc:
             return _error(exc)
         return {"acknowledged": True}

@@ -19,7 +19,7 @@ from sqlalchemy import Row, String, bindparam, cast, func, insert, select, updat
 from sqlalchemy.orm import Session, contains_eager
 
 from cbt.core.attempt import AttemptState, SubmitReason
-from cbt.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cbt.core.errors import CbtError, Conflict, Forbidden, InvalidInput, NotFound
 from cbt.db import models
 from cbt.services import audit
 from cbt.services.attempts import PART_ORDER, clock_of, close_attempt, paper, state_of
@@ -417,41 +417,63 @@ def message_all(session: Session, staff: StaffInfo, batch_id: int, text: object,
     return effects
 
 
-_ACK_CONTEXT = (  # built once: a broadcast brings every candidate's receipt at the same moment
-    select(
-        _C.id,
-        _C.room_id,
-        _C.seat,
-        _C.name,
-        _M.room_id.label("message_room"),
-        _M.candidate_id.label("addressee"),
-        _M.text,
-        select(_MA.id)
-        .where(_MA.message_id == _M.id, _MA.candidate_id == _C.id)
-        .correlate(_M, _C)
-        .exists()
-        .label("already"),
-    )
-    .select_from(_C)
-    .join(_M, _M.id == bindparam("message_id"))  # one candidate, one message: a join of one row to one
-    .where(_C.id == bindparam("candidate_id"))
+# Built once: a broadcast brings every candidate's receipt within seconds, taken many to a job.
+_ACK_MESSAGES = select(_M.id, _M.room_id, _M.candidate_id, _M.text).where(_M.id.in_(bindparam("ids", expanding=True)))
+_ACK_CANDIDATES = select(_C.id, _C.room_id, _C.seat, _C.name).where(_C.id.in_(bindparam("ids", expanding=True)))
+_ACK_DONE = select(_MA.message_id, _MA.candidate_id).where(
+    _MA.message_id.in_(bindparam("message_ids", expanding=True)),
+    _MA.candidate_id.in_(bindparam("candidate_ids", expanding=True)),
 )
 _ACK_INSERT = insert(_MA)
 
 
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def acknowledge(session: Session, candidate_id: int, message_id: object, now: datetime) -> Effects:
     """The candidate confirms they read a message (called from the candidate's socket)."""
-    if isinstance(message_id, bool) or not isinstance(message_id, int):
-        raise InvalidInput("消息编号无效", code="bad_message_id")
+    (outcome,) = acknowledge_all(session, [(candidate_id, message_id, now)])
+    if isinstance(outcome, CbtError):
+        raise outcome
+    return outcome
+
+
+def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, datetime]]) -> list[Effects | CbtError]:
+    """Many candidates' receipts (candidate id, message id, when) at once: one outcome each, in order,
+    the error of a receipt refused in its place. A receipt changes no tile: it is an event of the room."""
+    message_ids = {m for _, m, _ in receipts if _is_id(m)}
     db = session.connection()
-    found = db.execute(_ACK_CONTEXT, {"candidate_id": candidate_id, "message_id": message_id}).first()
-    if found is None or found.message_room != found.room_id or found.addressee not in (None, candidate_id):
-        raise NotFound("消息不存在", code="message_not_found")
-    fx = Effects(found.room_id, {candidate_id})
-    if not found.already:
-        db.execute(_ACK_INSERT, {"message_id": message_id, "candidate_id": candidate_id, "acked_at": now})
-        fx.event("ack", f"已确认消息：{found.text[:20]}", now, found)
-    return fx
+    messages = {r.id: r for r in db.execute(_ACK_MESSAGES, {"ids": list(message_ids)})} if message_ids else {}
+    candidate_ids = list({c for c, _, _ in receipts})
+    who = {r.id: r for r in db.execute(_ACK_CANDIDATES, {"ids": candidate_ids})}
+    done = (
+        {
+            (r.message_id, r.candidate_id)
+            for r in db.execute(_ACK_DONE, {"message_ids": list(messages), "candidate_ids": candidate_ids})
+        }
+        if messages
+        else set()
+    )
+    outcomes: list[Effects | CbtError] = []
+    rows = []
+    for candidate_id, message_id, now in receipts:
+        if not _is_id(message_id):
+            outcomes.append(InvalidInput("消息编号无效", code="bad_message_id"))
+            continue
+        m, c = messages.get(message_id), who.get(candidate_id)
+        if m is None or c is None or m.room_id != c.room_id or m.candidate_id not in (None, candidate_id):
+            outcomes.append(NotFound("消息不存在", code="message_not_found"))
+            continue
+        fx = Effects(c.room_id)
+        if (message_id, candidate_id) not in done:  # twice is once
+            done.add((message_id, candidate_id))
+            rows.append({"message_id": message_id, "candidate_id": candidate_id, "acked_at": now})
+            fx.event("ack", f"已确认消息：{m.text[:20]}", now, c)
+        outcomes.append(fx)
+    if rows:
+        db.execute(_ACK_INSERT, rows)
+    return outcomes
 
 
 def move_seat(

@@ -94,6 +94,38 @@ def test_the_live_channels_bookkeeping_waits_behind_the_answers(sessions):
     writer.stop()
 
 
+def test_a_flood_of_one_small_job_is_taken_many_items_to_a_call(sessions):
+    writer = Writer(sessions)
+    release, calls = threading.Event(), []
+
+    def receipts(session, items):  # one outcome per item; an error in its own item's place
+        calls.append(list(items))
+        return [ValueError(f"refused {i}") if i % 10 == 3 else f"ok {i}" for i in items]
+
+    writer.submit(lambda session: release.wait(5))  # holds the writer while the receipts come in
+    outcomes: dict[int, str] = {}
+
+    def receipt(i):
+        try:
+            outcomes[i] = writer.run_gathered(receipts, i)
+        except ValueError as exc:
+            outcomes[i] = str(exc)
+
+    threads = [threading.Thread(target=receipt, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    while sum(len(items) for items, _ in writer._gathering.values()) < 40:
+        threading.Event().wait(0.01)
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert outcomes == {i: f"refused {i}" if i % 10 == 3 else f"ok {i}" for i in range(40)}
+    assert len(calls) == 1 and sorted(calls[0]) == list(range(40)), "everything that waited went in one call"
+    assert writer.run_gathered(receipts, 41) == "ok 41", "a later item opens the next call"
+    assert len(calls) == 2
+    writer.stop()
+
+
 def test_a_writer_too_far_behind_says_busy_and_the_retry_does_not_repeat(day, sessions):
     cid = candidate_id(sessions, day.account(3).ticket)
     now = day.clock()

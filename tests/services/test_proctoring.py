@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cbt.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cbt.core.errors import CbtError, Conflict, Forbidden, InvalidInput, NotFound
 from cbt.db import models
 from cbt.db.session import make_engine, make_session_factory, transaction
 from cbt.services import attempts, audit, candidates, proctoring, staff
@@ -192,6 +192,24 @@ def test_messages_reach_their_room_and_are_acknowledged(sessions, day, people):
         other_room = s.scalar(select(models.Candidate.id).where(models.Candidate.room_id == people["rooms"]["R02"]))
     with pytest.raises(Exception, match="消息不存在"):
         run(sessions, proctoring.acknowledge, other_room, message_id, now)
+
+
+def test_receipts_taken_many_at_once_each_get_their_own_outcome(sessions, day, people):
+    r1 = people["rooms"]["R01"]
+    (c1, _, _), (c2, _, _) = people["candidates"][:2]
+    now = day.clock()
+    message_id = run(sessions, proctoring.message, people["p1"], r1, None, "请保持安静", now).result["message_id"]
+    with sessions() as s:
+        stranger = s.scalar(select(models.Candidate.id).where(models.Candidate.room_id == people["rooms"]["R02"]))
+    receipts = [(c1, message_id, now), (c2, "7", now), (stranger, message_id, now), (c1, message_id, now),
+                (c2, True, now), (c2, message_id + 99, now), (c2, message_id, now)]  # fmt: skip
+    outcomes = run(sessions, proctoring.acknowledge_all, receipts)
+    codes = [o.code if isinstance(o, CbtError) else [e["kind"] for e in o.events] for o in outcomes]
+    assert codes == [["ack"], "bad_message_id", "message_not_found", [], "bad_message_id", "message_not_found", ["ack"]]
+    assert not any(o.dirty for o in outcomes if isinstance(o, proctoring.Effects)), "a receipt changes no tile"
+    with sessions() as s:
+        stored = sorted(a.candidate_id for a in s.scalars(select(models.MessageAck)))
+    assert stored == sorted([c1, c2]), "each candidate's receipt once; nothing for the refused ones"
 
 
 def test_termination_needs_a_second_proctor(sessions, day, people):
