@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import heapq
 import json
 import random
 import re
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import engineio
 import socketio
 import sqlalchemy as sa
 import uvloop  # libuv's event loop: less of the load generator's one core per page than asyncio's own
@@ -50,6 +52,37 @@ def pct(values: list[float], p: float) -> float:
     return values[k]
 
 
+class Readers:
+    """Every page's reader of a message: each candidate clicks 我已知晓 2-8 s after it arrived. One task
+    for all of them (a task per page would be thousands of tasks made and freed in this one process at
+    each broadcast, its collections pausing every page)."""
+
+    def __init__(self) -> None:
+        self.due: list[tuple[float, int, Candidate, int]] = []  # (when, tie-break, who, message id): a heap
+        self.task: asyncio.Task | None = None
+
+    def read(self, candidate: Candidate, message_id: int) -> None:
+        when = time.perf_counter() + random.uniform(*READING_SECONDS)
+        heapq.heappush(self.due, (when, id(candidate), candidate, message_id))
+        if self.task is None:
+            self.task = asyncio.ensure_future(self._acknowledge())
+
+    async def _acknowledge(self) -> None:
+        while self.due:
+            wait = self.due[0][0] - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(min(wait, 0.05))  # a message arriving meanwhile may be due sooner
+                continue
+            _, _, candidate, message_id = heapq.heappop(self.due)
+            if candidate.sio.connected:
+                await candidate.sio.emit("ack", {"message_id": message_id}, namespace="/exam")
+        self.task = None
+
+    async def finished(self) -> None:
+        if self.task is not None:
+            await asyncio.shield(self.task)
+
+
 @dataclass
 class Stats:
     save_ms: list[float] = field(default_factory=list)
@@ -59,9 +92,11 @@ class Stats:
     ledger: dict[tuple[int, str], tuple[int, list[str]]] = field(default_factory=dict)  # (attempt, qid) -> acked
     signal_sent: dict[int, float] = field(default_factory=dict)  # candidate id -> send time of the last signal
     notices: int = 0
+    readers: Readers = field(default_factory=Readers)
     steady: bool = False  # save latencies count only in the steady phase, outside the restart
     gc_started: float = 0.0
     gc_max_ms: float = 0.0  # this process's longest collection in the steady phase
+    gc_pauses: list[tuple[float, float, int]] = field(default_factory=list)  # (when, ms, generation) over 20 ms
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -70,7 +105,10 @@ class Stats:
         if phase == "start":
             self.gc_started = time.perf_counter()
         elif self.steady:
-            self.gc_max_ms = max(self.gc_max_ms, (time.perf_counter() - self.gc_started) * 1000)
+            took = (time.perf_counter() - self.gc_started) * 1000
+            self.gc_max_ms = max(self.gc_max_ms, took)
+            if took > 20:
+                self.gc_pauses.append((self.gc_started, took, info["generation"]))
 
 
 def young_collections_only(stats: Stats) -> None:
@@ -79,6 +117,15 @@ def young_collections_only(stats: Stats) -> None:
     collected here (what they miss lives until the run ends); the longest pause is reported."""
     gc.set_threshold(700, 10, 1_000_000)
     gc.callbacks.append(stats.time_collection)
+
+
+class PageEngine(engineio.AsyncClient):
+    """engine.io's client handling each message as it arrives, not in a task of its own: the pages'
+    handlers here never wait on the network, and the tasks were a large part of this one core's work
+    when every page receives a broadcast at once."""
+
+    async def _trigger_event(self, event: str, *args: Any, run_async: bool = False, **kwargs: Any) -> Any:
+        return await super()._trigger_event(event, *args, **kwargs)
 
 
 class PageSocket(socketio.AsyncClient):
@@ -97,6 +144,9 @@ class PageSocket(socketio.AsyncClient):
     async def connect(self, *args: Any, wait_timeout: float = 20, **kwargs: Any) -> None:
         await super().connect(*args, wait_timeout=wait_timeout, **kwargs)
 
+    def _engineio_client_class(self) -> type[engineio.AsyncClient]:
+        return PageEngine
+
 
 class Unavailable(Exception):
     """The server did not answer (restarting): keep the answer and try again, as the page does."""
@@ -113,7 +163,6 @@ class Candidate:
         self.seq: dict[str, int] = {}
         self.pending: list[tuple[str, int, list[str]]] = []  # answers not yet acknowledged, in order
         self.flushing = False
-        self.reading: asyncio.Future | None = None  # reading a proctor's message before acknowledging it
         self.candidate_id = 0
         self.deadline = 0.0  # perf_counter time of this attempt's deadline
         self.connected_at = 0.0  # last (re)connection of the live channel
@@ -124,13 +173,7 @@ class Candidate:
 
     async def _notice(self, data: Any) -> None:
         self.stats.notices += 1
-        self.reading = asyncio.ensure_future(self._acknowledge(data["id"]))
-
-    async def _acknowledge(self, message_id: int) -> None:
-        """The page covers the paper with the message; the candidate reads it and clicks 我已知晓."""
-        await asyncio.sleep(random.uniform(*READING_SECONDS))
-        if self.sio.connected:
-            await self.sio.emit("ack", {"message_id": message_id}, namespace="/exam")
+        self.stats.readers.read(self, data["id"])  # the page covers the paper with it until 我已知晓
 
     async def _connected(self) -> None:
         self.connected_at = time.perf_counter()
@@ -402,7 +445,7 @@ async def exam_day(
 
     async def steady(c: Candidate) -> None:  # an answer every interval seconds, page signals now and then
         local = random.Random(rng.random())
-        await asyncio.sleep(local.uniform(0, interval[0]))
+        await asyncio.sleep(local.uniform(*interval))  # the first too: the paper arrived, the question is read
         while time.perf_counter() < end:
             await c.answer(local)
             if local.random() < 0.05:
@@ -440,11 +483,12 @@ async def exam_day(
             await asyncio.sleep(0.005)
         took = time.perf_counter() - sent
         # how busy this one-core load generator was meanwhile: near 1, the figure is partly its own
-        return {"s": took, "reached": stats.notices - before, "loadgen_busy": (time.process_time() - cpu) / took}
+        busy = (time.process_time() - cpu) / took
+        return {"s": took, "reached": stats.notices - before, "loadgen_busy": busy, "at": sent}
 
     tasks = [*(steady(c) for c in present), *(retry(c) for c in present)]
     extra = await asyncio.gather(broadcast_late(), *([kill_midway()] if kill else []), *tasks)
-    broadcast = extra[0]
+    broadcast: dict[str, float] = extra[0]  # type: ignore[assignment]  # gather of differently typed tasks
     stats.steady = False
 
     handing_in, left_to_deadline = present[::2], present[1::2]  # the end: half hand in, the rest run out
@@ -460,10 +504,20 @@ async def exam_day(
         *(c.close() for c in candidates), *(p.close() for p in proctors), chief.close(), return_exceptions=True
     )
 
-    if trace:  # every counted save: seconds since the start storm ended, milliseconds to the acknowledgement
+    if trace:  # seconds since the start storm ended: every counted save with the milliseconds to its
+        # acknowledgement; this process's own collections over 20 ms (milliseconds, generation); the broadcast
         Path(trace).write_text(
             json.dumps(
-                [(round(t - steady_from, 3), round(ms, 1)) for t, ms in zip(stats.save_at, stats.save_ms, strict=True)]
+                {
+                    "saves": [
+                        (round(t - steady_from, 3), round(ms, 1))
+                        for t, ms in zip(stats.save_at, stats.save_ms, strict=True)
+                    ],
+                    "loadgen_collections": [
+                        (round(t - steady_from, 3), round(ms, 1), g) for t, ms, g in stats.gc_pauses
+                    ],
+                    "broadcast_at": round(broadcast["at"] - steady_from, 3),
+                }
             )
         )
     lost, unsubmitted = check_database(db_url, stats.ledger, [c.view["attempt_id"] for c in present])

@@ -62,8 +62,7 @@ async def start(c: Candidate) -> None:
 
 async def acknowledge(c: Candidate) -> None:
     """The broadcast's receipt: the candidate reads the message (2-8 s) and clicks 我已知晓."""
-    if c.reading is not None:
-        await c.reading
+    await c.stats.readers.finished()
 
 
 async def answer(c: Candidate) -> None:
