@@ -89,7 +89,7 @@ async def measure(count: int) -> dict:
         assert server.process is not None
         pid = server.process.pid
         stats = Stats()
-        young_collections_only(stats)
+        young_collections_only()
         candidates = [Candidate(server.url, account, stats) for account in demo["candidates"]]
         for c in candidates:
             c.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))

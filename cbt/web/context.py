@@ -52,6 +52,11 @@ def publish(fx: Any) -> None:
     current_app.extensions["cbt.realtime"].publish(fx)
 
 
+def publish_all(effects: list[Effects]) -> None:
+    """:func:`publish` for many rooms at once, giving way between them."""
+    current_app.extensions["cbt.realtime"].publish_all(effects)
+
+
 def touch(room_id: int, candidate_id: int, incident: str | None = None) -> None:
     """A candidate's tile changed (an answer saved, a start, a submission): refresh it, coalesced.
 

@@ -21,7 +21,7 @@ from cbt.services import proctoring, staff
 from cbt.web import tokens
 from cbt.web.api import json_body
 from cbt.web.auth import check_csrf
-from cbt.web.context import db, now, publish, write
+from cbt.web.context import db, now, publish, publish_all, write
 
 pages = Blueprint("proctor", __name__)
 api = Blueprint("proctor_api", __name__, url_prefix="/api/v1/proctor")
@@ -109,8 +109,7 @@ def _rooms_page(notice: str | None = None, error: str | None = None, status: int
 def _message_all(batch_id: int, text: object) -> int:
     """考务广播 to every room of the batch: how many rooms it went to."""
     effects = write(proctoring.message_all, current_staff(), batch_id, text, now())
-    for fx in effects:
-        publish(fx)
+    publish_all(effects)
     return len(effects)
 
 
