@@ -507,9 +507,6 @@ async def exam_day(
                         (round(t - steady_from, 3), round(ms, 1))
                         for t, ms in zip(stats.save_at, stats.save_ms, strict=True)
                     ],
-                    "loadgen_collections": [
-                        (round(t - steady_from, 3), round(ms, 1), g) for t, ms, g in stats.gc_pauses
-                    ],
                     "broadcast_at": round(broadcast["at"] - steady_from, 3),
                 }
             )
