@@ -42,6 +42,7 @@ import uvloop  # libuv's event loop: less of the load generator's one core per p
 
 GRACE_S = 5.0  # cbt.core.timing.GRACE: the server submits this long after the deadline
 HANDIN_BEFORE_DEADLINE_S = 3.0
+LIVE_TIMEOUT_S = 20  # the exam page's wait for an answer on the live channel before it asks over HTTP
 READING_SECONDS = (2.0, 8.0)  # a candidate reads a proctor's message before clicking 我已知晓
 
 
@@ -129,9 +130,32 @@ class PageSocket(socketio.AsyncClient):
             reconnection_delay_max=5,
             websocket_extra_options={"compress": 15},
         )
+        self.waiting: set[asyncio.Future] = set()  # answers not yet received (see ask)
+        self.on("disconnect", self._dropped, namespace="/exam")
 
     async def connect(self, *args: Any, wait_timeout: float = 20, **kwargs: Any) -> None:
         await super().connect(*args, wait_timeout=wait_timeout, **kwargs)
+
+    async def ask(self, event: str, data: Any, timeout: float) -> Any:
+        """An event and its answer, as the page's socket.io client sends one with a timeout: it fails
+        at once when the channel drops (python-socketio's own call waits out its timeout)."""
+        answer: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.waiting.add(answer)
+
+        def answered(*args: Any) -> None:
+            if not answer.done():
+                answer.set_result(args[0] if args else None)
+
+        try:
+            await self.emit(event, data, namespace="/exam", callback=answered)
+            return await asyncio.wait_for(answer, timeout)
+        finally:
+            self.waiting.discard(answer)
+
+    async def _dropped(self, *reason: Any) -> None:
+        for answer in self.waiting:
+            if not answer.done():
+                answer.set_exception(ConnectionError("the live channel dropped"))
 
     def _engineio_client_class(self) -> type[engineio.AsyncClient]:
         return PageEngine
@@ -185,6 +209,22 @@ class Candidate:
             raise RuntimeError(f"{response.status} {data.get('error')}")
         return data
 
+    async def send(self, event: str, data: dict, method: str, path: str, body: Any = None) -> dict:
+        """As the exam page sends 开始考试, an answer and 交卷: over the live channel while it is up; over
+        HTTP when it is down or gives no answer in time."""
+        if self.sio.connected:
+            try:
+                result = await self.sio.ask(event, data, LIVE_TIMEOUT_S)
+            except (TimeoutError, ConnectionError, socketio.exceptions.SocketIOError):
+                pass
+            else:
+                if isinstance(result, dict) and "error" in result:
+                    if result.get("status", 500) >= 500:
+                        raise Unavailable(result["error"])
+                    raise RuntimeError(f"{result.get('status')} {result['error']}")
+                return result
+        return await self.call(method, path, body)
+
     async def arrive(self, barrier: asyncio.Event) -> None:
         """Check-in at the seat, behind the barrier: log in, load the exam page, read the status (the
         identity page), open the live channel. Then the page waits for the session to open."""
@@ -209,7 +249,11 @@ class Candidate:
     async def start(self, barrier: asyncio.Event) -> None:
         """The session opens: the candidate clicks 开始考试 and holds the paper."""
         await barrier.wait()
-        self.view = await self.call("POST", "/api/v1/candidate/attempt/start")
+        await self.begin()
+
+    async def begin(self) -> None:
+        started = await self.send("start", {}, "POST", "/api/v1/candidate/attempt/start")
+        self.view = json.loads(started["paper"]) if "paper" in started else started
         self.deadline = time.perf_counter() + self.view["remaining_seconds"]
 
     def account_credentials(self) -> dict:
@@ -241,9 +285,9 @@ class Candidate:
             qid, seq, answer = self.pending[0]
             started = time.perf_counter()
             try:
-                result = await self.call(
-                    "PUT", f"/api/v1/candidate/attempt/responses/{qid}", {"answer": answer, "seq": seq}
-                )
+                body = {"answer": answer, "seq": seq}
+                path = f"/api/v1/candidate/attempt/responses/{qid}"
+                result = await self.send("save", {"question_id": qid, **body}, "PUT", path, body)
             except Unavailable:
                 return  # kept; the next answer or the retry loop sends it again
             except Exception as exc:
@@ -266,7 +310,7 @@ class Candidate:
     async def submit(self) -> None:
         await self.flush()
         try:
-            await self.call("POST", "/api/v1/candidate/attempt/submit")
+            await self.send("submit", {}, "POST", "/api/v1/candidate/attempt/submit")
         except Exception as exc:
             self.stats.error(f"submit: {exc}"[:60])
 

@@ -57,7 +57,7 @@ async def connect(c: Candidate) -> None:
 
 
 async def start(c: Candidate) -> None:
-    c.view = await c.call("POST", "/api/v1/candidate/attempt/start")
+    await c.begin()
 
 
 async def acknowledge(c: Candidate) -> None:

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from cbt.core.candidates import normalise_id_number
@@ -87,7 +87,18 @@ def authenticate(session: Session, token: str | None) -> LoginInfo:
     """The live login for a session token, or Unauthorized saying why (every request asks: one query)."""
     if not token:
         raise Unauthorized("请先登录", code="not_logged_in")
-    entry = session.connection().execute(_LOGIN_BY_TOKEN, {"token": token}).first()
+    return _live(session.connection().execute(_LOGIN_BY_TOKEN, {"token": token}).first())
+
+
+def authenticate_id(session: Session, login_id: object) -> LoginInfo:
+    """The live login with this id (for a socket whose signed token names it), or Unauthorized saying why."""
+    entry = None
+    if isinstance(login_id, int) and not isinstance(login_id, bool):
+        entry = session.connection().execute(_LOGIN_BY_ID, {"login_id": login_id}).first()
+    return _live(entry)
+
+
+def _live(entry: Row | None) -> LoginInfo:
     if entry is None:
         raise Unauthorized("请先登录", code="not_logged_in")
     if entry.ended_at is not None:
@@ -98,16 +109,6 @@ def authenticate(session: Session, token: str | None) -> LoginInfo:
         if entry.ended_reason == "moved":
             raise Unauthorized("监考员已为您换机，请到新座位重新登录", code="session_moved")
         raise Unauthorized("您已退出登录，请重新登录", code="not_logged_in")
-    return LoginInfo(entry.id, entry.candidate_id, entry.room_id, entry.token, entry.csrf_token)
-
-
-def authenticate_id(session: Session, login_id: object) -> LoginInfo:
-    """The live login with this id (for a socket whose signed token names it)."""
-    entry = None
-    if isinstance(login_id, int) and not isinstance(login_id, bool):
-        entry = session.connection().execute(_LOGIN_BY_ID, {"login_id": login_id}).first()
-    if entry is None or entry.ended_at is not None:
-        raise Unauthorized("登录已失效，请重新登录", code="not_logged_in")
     return LoginInfo(entry.id, entry.candidate_id, entry.room_id, entry.token, entry.csrf_token)
 
 

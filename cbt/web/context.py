@@ -39,12 +39,13 @@ def now() -> datetime:
 def write(job: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a write use case in the group-commit writer; returns once it is durable.
 
-    The request's read session is then ended, so what it reads next includes this write.
+    The request's read session is ended first: its connection goes back to the pool while the writer
+    works (a storm's requests would otherwise hold them all, waiting), and what it reads next
+    includes this write.
     """
-    result = writer().run(job, *args, **kwargs)
     if "db" in g:
         g.db.rollback()
-    return result
+    return writer().run(job, *args, **kwargs)
 
 
 def publish(fx: Any) -> None:

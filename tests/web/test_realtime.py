@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -237,3 +238,45 @@ def test_the_exam_administrator_broadcasts_to_every_room_over_http(app, candidat
     blank = chief.post(f"/proctor/batches/{batch_id}/message", data={"text": "", "csrf_token": csrf})
     assert blank.status_code == 422 and "请填写消息内容" in blank.get_data(as_text=True)
     assert "考务广播" not in proctor.get("/proctor").get_data(as_text=True), "only administrators see the form"
+
+
+def test_starting_answering_and_handing_in_over_the_live_channel(app, candidate):
+    """The page's way while its channel is up: the same use cases and answers as the HTTP API."""
+    c = candidate(3)
+    c.login()
+    sock = exam_socket(app, c)
+    early = sock.emit("submit", {}, namespace="/exam", callback=True)
+    assert (early["error"], early["status"]) == ("attempt_not_started", 409)
+    started = sock.emit("start", {}, namespace="/exam", callback=True)
+    paper = json.loads(started["paper"])
+    assert paper == c.attempt().json, "the same paper as the HTTP API's (never a key)"
+    q = next(q for item in paper["items"] for q in item.get("questions", [item]))
+    first = q["options"][0]["id"]
+    saved = sock.emit("save", {"question_id": q["id"], "answer": [first], "seq": 1}, namespace="/exam", callback=True)
+    assert saved["seq"] == 1 and not saved["stale"]
+    for bad, code in [
+        ("x", "bad_json"),
+        ({"question_id": 7, "answer": [first], "seq": 2}, "bad_json"),
+        ({"question_id": "NOPE", "answer": [first], "seq": 2}, "unknown_question"),
+        ({"question_id": q["id"], "answer": [first], "seq": 0}, "invalid_seq"),
+        ({"question_id": q["id"], "answer": ["Z"], "seq": 2}, None),
+    ]:
+        refused = sock.emit("save", bad, namespace="/exam", callback=True)
+        assert refused["status"] in (400, 404, 409, 422) and refused["error"] == (code or refused["error"]), bad
+    assert c.attempt().json["responses"] == {q["id"]: {"answer": [first], "seq": 1}}, "nothing refused was stored"
+    submitted = sock.emit("submit", {}, namespace="/exam", callback=True)
+    assert submitted["receipt"] and c.submit().json["receipt"] == submitted["receipt"], "handing in twice is once"
+    late = sock.emit("save", {"question_id": q["id"], "answer": [first], "seq": 3}, namespace="/exam", callback=True)
+    assert (late["error"], late["status"]) == ("attempt_closed", 409)
+
+
+def test_the_live_channel_of_a_replaced_login_can_no_longer_act(app, candidate):
+    first = candidate(3)
+    first.login()
+    sock = exam_socket(app, first)
+    candidate(3).login()  # the same candidate logs in on another seat
+    for event in ("start", "submit"):
+        refused = sock.emit(event, {}, namespace="/exam", callback=True)
+        assert (refused["error"], refused["status"]) == ("session_replaced", 401)
+    refused = sock.emit("save", {"question_id": "X", "answer": [], "seq": 1}, namespace="/exam", callback=True)
+    assert refused["error"] == "session_replaced"
