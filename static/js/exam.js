@@ -607,6 +607,9 @@
     socket.on("submitted", (data) => { cover(""); banner(data.message || ""); loadAttempt().catch(() => {}); });
     socket.on("moved", (data) => cover(data.message, true));
     socket.on("connect_error", () => {});
+    // whether the live channel is up, on the page for kiosk diagnostics and tests
+    socket.on("connect", () => { document.body.dataset.live = "up"; });
+    socket.on("disconnect", () => { document.body.dataset.live = "down"; });
   }
 
   function pausedText(reason) {

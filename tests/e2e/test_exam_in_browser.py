@@ -50,8 +50,39 @@ def saved(page):
     expect(page.locator("#save-state")).to_have_text("已保存", timeout=15000)
 
 
+class SeatNetwork:
+    """The seat's network, switched off and on: HTTP by Playwright's offline switch, and the live
+    channel (which that switch leaves up) by routing its WebSockets through here."""
+
+    def __init__(self, context) -> None:
+        self.context, self.up, self.sockets = context, True, []
+        context.route_web_socket(re.compile(r"/socket\.io/"), self._route)
+
+    def _route(self, ws) -> None:
+        if not self.up:
+            ws.close()
+            return
+        ws.connect_to_server()
+        self.sockets.append(ws)
+
+    def drop_live_channel(self) -> None:
+        self.up = False
+        for ws in self.sockets:
+            ws.close()
+        self.sockets.clear()
+
+    def drop(self) -> None:
+        self.drop_live_channel()
+        self.context.set_offline(True)
+
+    def restore(self) -> None:
+        self.up = True
+        self.context.set_offline(False)
+
+
 def test_a_candidate_takes_theory_then_skill(context, server):
     account = server.demo(candidates=3)["candidates"][0]  # level 3: single, multiple and judge
+    network = SeatNetwork(context)
     page = context.new_page()
     page.goto(server.url)
     page.fill("#ticket", account["ticket"])
@@ -63,6 +94,9 @@ def test_a_candidate_takes_theory_then_skill(context, server):
     expect(page.locator("#f-name")).to_have_text(account["name"])
     expect(page.locator("#f-part")).to_have_text("理论知识")
     expect(page.locator("#start-button")).to_be_enabled()
+    expect(page.locator("body")).to_have_attribute("data-live", "up")
+    over_http = []  # the start and the answers go over the live channel while it is up
+    page.on("request", lambda r: "/attempt/" in r.url and r.method != "GET" and over_http.append(r.url))
     start(page)
     expect(page.locator("#countdown")).to_have_text(re.compile(r"01:(29|30):\d\d"))
 
@@ -80,6 +114,7 @@ def test_a_candidate_takes_theory_then_skill(context, server):
     page.click("#flag")
     saved(page)
     expect(page.locator(f'#card button[data-qid="{by_type["judge"]["id"]}"]')).to_have_class(re.compile("flagged"))
+    assert not over_http, over_http
 
     page.reload()  # mid-exam reload: the server's state comes back
     expect(page.locator("#exam")).to_be_visible()
@@ -89,13 +124,13 @@ def test_a_candidate_takes_theory_then_skill(context, server):
     expect(page.locator(f'input[value="{multiple["options"][2]["id"]}"]')).to_be_checked()
     expect(page.locator(f'input[value="{multiple["options"][1]["id"]}"]')).not_to_be_checked()
 
-    context.set_offline(True)  # the network drops; keep answering
+    network.drop()  # the network drops, the live channel with it; keep answering
     offline = [q for q in questions(view) if q["id"] not in {x["id"] for x in by_type.values()}][:3]
     for q in offline:
         open_question(page, q["id"])
         answer(page, q)
     expect(page.locator("#save-state")).to_contain_text("网络中断，答案已暂存本机")
-    context.set_offline(False)
+    network.restore()
     saved(page)
     stored = api(page, server)["responses"]
     assert stored[by_type["single"]["id"]]["answer"] == [by_type["single"]["options"][1]["id"]]
@@ -198,10 +233,12 @@ def test_a_busy_server_loses_no_answer(context, server):
     """A 503 (the writer too far behind), or a proxy's 502/504, is not a refusal: the page keeps the
     answer and sends it again until the server takes it."""
     account = server.demo(candidates=2)["candidates"][0]
+    network = SeatNetwork(context)
     page = context.new_page()
     login(page, server, account)
     start(page)
     q = questions(api(page, server))[0]
+    network.drop_live_channel()  # and it stays down (a proxy without WebSockets): answers go over HTTP
     refused = []
 
     def busy_once(route):
@@ -211,7 +248,7 @@ def test_a_busy_server_loses_no_answer(context, server):
         else:
             route.continue_()
 
-    page.route("**/api/v1/candidate/attempt/responses/**", busy_once)
+    page.route("**/api/v1/candidate/attempt/responses/**", busy_once)  # over HTTP: the live channel is down
     open_question(page, q["id"])
     answer(page, q, (1,))
     saved(page)

@@ -179,7 +179,7 @@ def test_the_server_pings_and_drops_a_silent_page(quick_pings):
 def test_the_live_channel_over_long_polling_as_a_page_falls_back(server, transports):
     """Where a network blocks WebSockets the page falls back to long-polling, and upgrades when it
     can: engine.io's own path beside ours (websocket.py leaves it to engine.io). Events in, pushes
-    out, a broadcast read and acknowledged."""
+    out, the start with its paper, a broadcast read and acknowledged."""
     from bench.loadgen import Candidate, Proctor, Stats  # the benchmark's page and dashboard clients
 
     demo = server.demo(candidates=2, admission=True)
@@ -197,11 +197,12 @@ def test_the_live_channel_over_long_polling_as_a_page_falls_back(server, transpo
         assert await page.sio.call("signal", {"kind": "nope"}, namespace="/exam", timeout=10) == {"error": "bad_signal"}
         await proctor.admit_room()
         await asyncio.wait_for(admitted.wait(), 10)
+        await page.start(went)  # 开始考试 over the live channel, the paper in its answer
+        assert page.view["items"] and page.view["state"] == "in_progress"
         await proctor.broadcast("请检查答题卡")
         while not stats.notices:
             await asyncio.sleep(0.05)
-        assert page.reading is not None
-        await asyncio.wait_for(page.reading, 15)  # read, then 我已知晓
+        await asyncio.wait_for(stats.readers.finished(), 15)  # read, then 我已知晓
         assert page.sio.transport() == transports[-1]
         assert not stats.errors
         await page.close()
