@@ -95,6 +95,7 @@ class Stats:
     signal_sent: dict[int, float] = field(default_factory=dict)  # candidate id -> send time of the last signal
     notices: int = 0
     readers: Readers = field(default_factory=Readers)
+    stalls: list[tuple[float, float]] = field(default_factory=list)  # (when, seconds) this process's loop was late
     steady: bool = False  # save latencies count only in the steady phase, outside the restart
 
     def error(self, kind: str) -> None:
@@ -524,7 +525,14 @@ async def exam_day(
         busy = (time.process_time() - cpu) / took
         return {"s": took, "reached": stats.notices - before, "loadgen_busy": busy, "at": sent}
 
-    tasks = [*(steady(c) for c in present), *(retry(c) for c in present)]
+    async def watch_own_loop() -> None:  # this one process stalling stalls every page: note when it does
+        while time.perf_counter() < end:
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            if (late := time.perf_counter() - before - 0.01) > 0.05:
+                stats.stalls.append((before, late))
+
+    tasks = [watch_own_loop(), *(steady(c) for c in present), *(retry(c) for c in present)]
     extra = await asyncio.gather(broadcast_late(), *([kill_midway()] if kill else []), *tasks)
     broadcast: dict[str, float] = extra[0]  # type: ignore[assignment]  # gather of differently typed tasks
     stats.steady = False
@@ -552,6 +560,7 @@ async def exam_day(
                         for t, ms in zip(stats.save_at, stats.save_ms, strict=True)
                     ],
                     "broadcast_at": round(broadcast["at"] - steady_from, 3),
+                    "loadgen_stalls": [(round(t - steady_from, 3), round(s * 1000)) for t, s in stats.stalls],
                 }
             )
         )

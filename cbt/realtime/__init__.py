@@ -22,11 +22,10 @@ from cbt.db import models
 from cbt.db.writer import Writer
 from cbt.services import proctoring
 from cbt.services.proctoring import Effects
-from cbt.services.staff import StaffInfo
 
 log = logging.getLogger(__name__)
 COALESCE_SECONDS = 0.5  # tiles within a second of the change; measured in docs/performance.md
-SYSTEM = StaffInfo(0, "system", "系统", "admin")  # reads dashboards on behalf of the broadcaster
+TILE_ROOMS_AT_ONCE = 8  # rooms whose tiles are computed in one go (about 240 tiles, 10-30 ms)
 
 
 def candidate_channel(candidate_id: int) -> str:
@@ -110,17 +109,22 @@ class Realtime:
                 log.exception("sending tiles for rooms %s failed", sorted(dirty.keys() | staffing))
 
     def _send_tiles(self, dirty: dict[int, set[int]], staffing: set[int]) -> None:
-        """Only the changed tiles (the page derives the summary), computed for every changed room at
-        once; a room whose staff came or went gets its whole view (for the staffing line)."""
-        with self.app.app_context(), self.app.extensions["cbt.sessions"]() as session:
-            updates = proctoring.tile_updates(
-                session, {r: c for r, c in dirty.items() if r not in staffing}, self.now()
-            )
-            for room_id in staffing:
-                view = proctoring.room_view(session, SYSTEM, room_id, None, self.now())
-                updates[room_id] = {"tiles": view["tiles"], "session": view["session"], "staffing": view["staffing"]}
+        """Only the changed tiles (the page derives the summary) and, where the room's staff came or
+        went, its staffing line; computed for several rooms at once, giving way between groups of
+        rooms: after a restart every tile has changed, and computing them all in one go held every
+        answer up."""
+        rooms = sorted(dirty.keys() | staffing)
+        for group in [rooms[i : i + TILE_ROOMS_AT_ONCE] for i in range(0, len(rooms), TILE_ROOMS_AT_ONCE)]:
+            with self.app.app_context(), self.app.extensions["cbt.sessions"]() as session:
+                updates = proctoring.tile_updates(session, {r: dirty.get(r, set()) for r in group}, self.now())
+                for room_id in staffing.intersection(updates):
+                    updates[room_id]["staffing"] = proctoring.staffing_line(session, room_id)
+            self._emit_tiles(updates)
+
+    def _emit_tiles(self, updates: dict[int, dict]) -> None:
         for room_id, update in updates.items():
             self.socketio.emit("tiles", update, to=room_channel(room_id), namespace="/monitor")
+        self.socketio.sleep(0)
 
 
 def async_mode() -> str:

@@ -851,9 +851,6 @@ def room_view(
     counts = {k: 0 for k in TILE_STATES}
     for t in tiles:
         counts[t["state"]] += 1
-    assigned = session.scalars(select(models.RoomStaff).where(models.RoomStaff.room_id == room_id)).all()
-    required = max(MIN_PROCTORS, math.ceil(len(candidates) / PROCTOR_RATIO))
-    present = sum(1 for a in assigned if a.online)
     terminations = session.execute(
         select(
             models.Termination.id,
@@ -874,12 +871,7 @@ def room_view(
         room={"id": room.id, "code": room.code, "name": room.name},
         sessions=[{"id": s.id, "part": s.part, "starts_at": s.starts_at.isoformat()} for s in sessions],
         summary={"total": len(candidates), **counts, "incidents": incidents},
-        staffing={
-            "assigned": [{"name": a.staff.name, "online": a.online} for a in assigned],
-            "present": present,
-            "required": required,
-            "ok": present >= required,
-        },
+        staffing=staffing_line(session, room_id, len(candidates)),
         pending_terminations=[
             {"id": t.id, "attempt_id": t.attempt_id, "reason": t.reason, "requested_by": t.requested_by}
             for t in terminations
@@ -888,6 +880,22 @@ def room_view(
         events=room_events(session, room_id, now),
     )
     return view
+
+
+def staffing_line(session: Session, room_id: int, candidates: int | None = None) -> dict:
+    """The room's proctors and who of them is watching, against the standard's ratio (1:15, at least 2)."""
+    if candidates is None:
+        count = select(func.count()).select_from(models.Candidate).where(models.Candidate.room_id == room_id)
+        candidates = session.scalar(count) or 0
+    assigned = session.scalars(select(models.RoomStaff).where(models.RoomStaff.room_id == room_id)).all()
+    required = max(MIN_PROCTORS, math.ceil(candidates / PROCTOR_RATIO))
+    present = sum(1 for a in assigned if a.online)
+    return {
+        "assigned": [{"name": a.staff.name, "online": a.online} for a in assigned],
+        "present": present,
+        "required": required,
+        "ok": present >= required,
+    }
 
 
 def _tile(c, attempt, logged_in, answered, incidents, now, session) -> dict:  # type: ignore[no-untyped-def]
