@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 import socketio
@@ -17,6 +19,7 @@ from cbt.services.candidates import LoginInfo
 from cbt.services.proctoring import Effects
 from cbt.web import tokens
 
+log = logging.getLogger(__name__)
 SIGNALS = {"tab_hidden", "window_blur", "fullscreen_exit", "copy", "paste", "contextmenu"}
 DEFAULT_THRESHOLDS = {"tab_hidden": 2.0, "window_blur": 5.0}  # seconds away before it is worth a proctor's look
 
@@ -53,7 +56,7 @@ class ExamNamespace(socketio.Namespace):
         self.enter_room(sid, room_candidates_channel(login.room_id))
         self.rt.connections[login.candidate_id] += 1
         if self.rt.connections[login.candidate_id] == 1:
-            self.rt.publish(self.rt.writer.run_behind(proctoring.set_presence, login.candidate_id, True, self.rt.now()))
+            self._presence(login.candidate_id, True)
 
     def on_disconnect(self, sid: str, reason: Any = None) -> None:
         login = self.who.pop(sid, None)
@@ -63,7 +66,20 @@ class ExamNamespace(socketio.Namespace):
         self.rt.connections[candidate_id] -= 1
         if self.rt.connections[candidate_id] <= 0:
             self.rt.connections.pop(candidate_id, None)
-            self.rt.publish(self.rt.writer.run_behind(proctoring.set_presence, candidate_id, False, self.rt.now()))
+            self._presence(candidate_id, False)
+
+    def _presence(self, candidate_id: int, online: bool) -> None:
+        """Presence is bookkeeping: queued now, in order, and published once committed; the connection
+        does not wait for it (in an arrival storm the writer takes it after every login waiting, and a
+        page whose connection is not answered in 20 s gives up)."""
+        done = self.rt.writer.submit_behind(proctoring.set_presence, candidate_id, online, self.rt.now())
+        done.add_done_callback(self._publish_presence)
+
+    def _publish_presence(self, done: Future) -> None:
+        if (error := done.exception()) is not None:
+            log.warning("presence not recorded: %s", error)
+        else:
+            self.rt.publish(done.result())
 
     def on_signal(self, sid: str, data: Any) -> dict[str, Any]:
         login = self.who.get(sid)

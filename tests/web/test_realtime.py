@@ -101,6 +101,11 @@ def test_page_signals_reach_the_proctor_and_thresholds_apply(app, candidate, cre
     c.login()
     c.start()
     sock = exam_socket(app, c)
+    kinds: list[str] = []  # the page's presence is published once committed; the connection did not wait
+    deadline = time.monotonic() + 3
+    while "reconnected" not in kinds and time.monotonic() < deadline:
+        kinds += [e["args"][0]["kind"] for e in received(mon, "/monitor", "event", timeout=0.2)]
+    assert "reconnected" in kinds
     mon.get_received("/monitor")
     assert sock.emit("signal", {"kind": "tab_hidden", "seconds": 1.0}, namespace="/exam", callback=True) == {
         "recorded": False
