@@ -31,7 +31,10 @@ from cbt.offload import off_the_hub
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-MAX_BATCH = 64  # a flood of receipts or logins commits in slices, not ahead of every save behind it
+MAX_BATCH = 64  # a flood of logins or starts commits in slices, not ahead of every save behind it
+MAX_BATCH_BEHIND = 16  # jobs of run_behind join a batch only while it is smaller than this: a batch is
+# never interrupted, and an answer or a page signal arriving during a flood of them (every page's
+# presence after a restart) waits for the batch in progress
 GATHER_SECONDS = 0.1  # how long a gathered job waits for more items (see Writer.run_gathered)
 MAX_GATHERED = 500  # items one gathered job takes at most
 SLOW = 0.1  # seconds: a batch slower than this is logged
@@ -144,8 +147,8 @@ class Writer:
                     return
                 continue
             batch: list[Job] = []
-            for lane in lanes:
-                while lane and len(batch) < MAX_BATCH:
+            for lane, size in zip(lanes, (MAX_BATCH, MAX_BATCH_BEHIND), strict=True):
+                while lane and len(batch) < size:
                     batch.append(lane.popleft())
             started = time.perf_counter()
             outcomes, (jobs_s, cpu_s, commit_s, slowest) = off_the_hub(self._run_batch, batch)
