@@ -3,11 +3,10 @@
 The real server (gunicorn.conf.py, pinned to CPU 0) on a fresh database; the candidates (bench/loadgen.py,
 on CPU 1) take each step all at once: log in, load the exam page, read the status, open the live
 channel, start and receive the paper; then the exam administrator broadcasts to every room; then each
-candidate acknowledges the message, saves one answer, and hands in. For each step it prints the server's CPU
-time per candidate (from
-/proc) beside the load generator's own, and the server's resident memory per candidate once every
-candidate holds its HTTP keep-alive connection, and again with the live channel open. The figures
-that guided the start-storm work in docs/performance.md.
+candidate acknowledges the message, saves one answer, and hands in. For each step it prints the
+server's CPU time per candidate (from /proc) beside the load generator's own, and the server's
+resident memory per candidate once every candidate holds its HTTP keep-alive connection, and again
+with the live channel open. The figures that guided the start-storm work in docs/performance.md.
 """
 
 from __future__ import annotations

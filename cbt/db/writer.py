@@ -90,7 +90,8 @@ class Writer:
 
     def _take_gathered(self, session: Session, job: Callable[[Session, list[Any]], list[Any]], items: list) -> list:
         with self._gathering_lock:  # closed: what arrives from now on waits for the next call
-            if self._gathering.get(job, ((),))[0] is items:
+            open_ = self._gathering.get(job)
+            if open_ is not None and open_[0] is items:
                 del self._gathering[job]
         return job(session, items)
 

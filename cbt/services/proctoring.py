@@ -431,17 +431,11 @@ def _is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def acknowledge(session: Session, candidate_id: int, message_id: object, now: datetime) -> Effects:
-    """The candidate confirms they read a message (called from the candidate's socket)."""
-    (outcome,) = acknowledge_all(session, [(candidate_id, message_id, now)])
-    if isinstance(outcome, CbtError):
-        raise outcome
-    return outcome
-
-
 def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, datetime]]) -> list[Effects | CbtError]:
-    """Many candidates' receipts (candidate id, message id, when) at once: one outcome each, in order,
-    the error of a receipt refused in its place. A receipt changes no tile: it is an event of the room."""
+    """Candidates confirm they read a message (我已知晓, from their sockets), many at once: a broadcast
+    brings every candidate's receipt within seconds. One outcome per (candidate id, message id, when),
+    in order: its Effects, or the error of a receipt refused. A receipt changes no tile (it is an
+    event of the room); twice is once."""
     message_ids = {m for _, m, _ in receipts if _is_id(m)}
     db = session.connection()
     messages = {r.id: r for r in db.execute(_ACK_MESSAGES, {"ids": list(message_ids)})} if message_ids else {}
