@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev
 ## run: set everything up and serve the platform on http://$(HOST):$(PORT) with gunicorn
 run: install
 	$(BIN)/python -m cbt init
-	$(BIN)/python -m cbt demo
+	$(BIN)/python -m cbt demo --keep
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --access-logfile - wsgi:app  # the rest: gunicorn.conf.py
 
 ## system-deps: the Debian packages the tests need (PostgreSQL server, Chromium, Redis)

@@ -97,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--minutes", type=float, default=90, help="minutes per part; under 90 makes a practice batch")
     c.add_argument("--admission", action="store_true", help="candidates need a proctor's admission before starting")
     c.add_argument("--json", action="store_true", help="print the accounts as JSON")
+    c.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the last demo batch and its accounts while its sessions are open (make run uses this)",
+    )
     c.set_defaults(run=cmd_demo)
 
     st = sub.add_parser("staff", help="exam staff accounts").add_subparsers(title="staff commands", metavar="ACTION")
@@ -268,46 +273,79 @@ def _quiet_load(path: Path) -> Pack:
     return pack
 
 
+DEMO_FILE = "demo.json"  # the last demo's printout, in the instance folder (demo passwords: demo only)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.candidates < 1 or args.candidates > 20000:
         raise CommandFailed("--candidates 必须在 1 到 20000 之间")
     if args.minutes <= 0:
         raise CommandFailed("--minutes 必须大于 0")
-    migrate.upgrade(make_engine(Config.from_env().database_url))
-    packs = [_quiet_load(p.parent) for p in sorted(BUNDLED_PACKS.glob("*/pack.yaml"))]
-    session = _session()
-    now, actor = clock.now(), _actor()
-    for pack in packs:
+    config = Config.from_env()
+    migrate.upgrade(make_engine(config.database_url))
+    now, saved = clock.now(), config.instance_path / DEMO_FILE
+    with _session() as session:
+        previous = _last_demo(session, saved)
+        keep = args.keep and previous is not None and batches.is_open(session, previous["batch"], now)
+        session.rollback()
+        summary = previous if keep else _new_demo(session, args, now)
+    if keep:
+        note = f"沿用上次创建的演示批次 {summary['batch']}，账号与密码不变。"
+    else:
+        note = f"上次的演示批次 {previous['batch']} 已结束，已新建演示批次。" if args.keep and previous else ""
+        fd = os.open(saved, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(summary, f, ensure_ascii=False, indent=2)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        _print_demo(summary, note)
+    return 0
+
+
+def _last_demo(session: Session, saved: Path) -> dict | None:
+    """The last demo's printout, if its batch is still in this database."""
+    try:
+        summary = json.loads(saved.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    exists = session.scalar(select(models.Batch.id).where(models.Batch.code == summary.get("batch")))
+    return summary if exists else None
+
+
+def _new_demo(session: Session, args: argparse.Namespace, now: datetime) -> dict:
+    actor = _actor()
+    for pack in [_quiet_load(p.parent) for p in sorted(BUNDLED_PACKS.glob("*/pack.yaml"))]:
         banks.import_pack(session, pack, now=now, actor=actor)
     plan = batches.demo_plan("lsa", args.candidates, args.minutes, now, admission=args.admission)
     batch_id = batches.plan_batch(session, plan, now=now, actor=actor)
-    staff_accounts = _demo_staff(session, batch_id, now, actor)
-    accounts = [
-        {"ticket": c.ticket, "id_number": c.id_number, "name": c.name, "level": c.level} for c in plan.candidates
-    ]
-    if args.json:
-        summary = {
-            "batch": plan.code,
-            "mode": plan.mode,
-            "minutes": args.minutes,
-            "candidates": accounts,
-            "staff": staff_accounts,
-        }
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
-        return 0
-    mode = "认定考试" if plan.mode == "certification" else "模拟考试"
-    print(f"演示批次 {plan.code}（{mode}，每部分 {args.minutes:g} 分钟）已创建，理论知识与技能考核均已开考。")
+    return {
+        "batch": plan.code,
+        "mode": plan.mode,
+        "minutes": args.minutes,
+        "admission": args.admission,
+        "candidates": [
+            {"ticket": c.ticket, "id_number": c.id_number, "name": c.name, "level": c.level} for c in plan.candidates
+        ],
+        "staff": _demo_staff(session, batch_id, now, actor),
+    }
+
+
+def _print_demo(summary: dict, note: str) -> None:
+    accounts, mode = summary["candidates"], "认定考试" if summary["mode"] == "certification" else "模拟考试"
+    if note:
+        print(note)
+    print(f"演示批次 {summary['batch']}（{mode}，每部分 {summary['minutes']:g} 分钟），理论知识与技能考核均已开考。")
     print("考生账号（准考证号 / 身份证号 / 姓名 / 等级）：")
     for a in accounts[:20]:
         print(f"  {a['ticket']}  {a['id_number']}  {a['name']}  {a['level']}级")
     if len(accounts) > 20:
         print(f"  ……共 {len(accounts)} 名考生（--json 输出全部）")
     print("考务人员（用户名 / 密码 / 角色 / 考场），登录：/staff/login")
-    for a in staff_accounts:
+    for a in summary["staff"]:
         print(f"  {a['username']}  {a['password']}  {a['role']}  {a.get('room', '全部考场')}")
-    if not args.admission:
+    if not summary.get("admission"):
         print("本演示批次考生无需监考员允许入场即可开考（--admission 可改为需要允许入场）。")
-    return 0
 
 
 def _demo_staff(session: Session, batch_id: int, now: datetime, actor: str) -> list[dict[str, str]]:

@@ -192,3 +192,36 @@ def test_demo_creates_a_batch_open_now_and_prints_accounts(cli_env, capsys):
     code, out, _ = run(capsys, "pack", "list", "--json")
     assert json.loads(out)["packs"][0]["items"] > 150
     assert run(capsys, "demo", "--candidates", "0")[0] == 1
+
+
+def test_demo_keep_reprints_the_same_batch_and_accounts_until_it_ends(cli_env, capsys, monkeypatch):
+    """`make run` twice: the second printout is the first one (passwords still valid), one batch."""
+    from datetime import timedelta
+
+    from cbt import clock
+
+    code, first, _ = run(capsys, "demo", "--keep")
+    assert code == 0 and "沿用" not in first
+    code, second, _ = run(capsys, "demo", "--keep")
+    assert code == 0 and second.startswith("沿用上次创建的演示批次")
+    assert first in second, "the same batch, tickets and staff passwords as the first run"
+    assert db_count(cli_env, models.Batch) == 1
+    password = next(line.split()[1] for line in first.splitlines() if "demo-admin" in line)
+    engine = make_engine(os.environ["CBT_DATABASE_URL"])
+    with make_session_factory(engine)() as s:
+        from werkzeug.security import check_password_hash
+
+        row = s.scalar(select(models.Staff).where(models.Staff.username == "demo-admin"))
+        assert check_password_hash(row.password_hash, password), "the printed password still signs in"
+    engine.dispose()
+
+    real_now = clock.now
+    monkeypatch.setattr(clock, "now", lambda: real_now() + timedelta(hours=4))  # the demo's sessions are over
+    code, third, _ = run(capsys, "demo", "--keep")
+    assert code == 0 and third.startswith("上次的演示批次") and "已新建演示批次" in third
+    assert db_count(cli_env, models.Batch) == 2
+    engine = make_engine(os.environ["CBT_DATABASE_URL"])
+    with make_session_factory(engine)() as s:
+        names = s.scalars(select(models.Batch.name)).all()
+    engine.dispose()
+    assert len(set(names)) == 2, "no two batches share a name"

@@ -202,6 +202,12 @@ GIVEN = [
 ROOM_SIZE = 30
 
 
+def is_open(session: Session, code: str, now: datetime) -> bool:
+    """Whether every session of batch ``code`` can still be started (none is over yet)."""
+    sessions = session.scalars(select(models.ExamSession).join(models.Batch).where(models.Batch.code == code)).all()
+    return bool(sessions) and all(now < s.starts_at + timedelta(seconds=s.duration_seconds) for s in sessions)
+
+
 def demo_plan(pack: str, candidates: int, minutes: float, now: datetime, *, admission: bool = False) -> BatchPlan:
     """A fresh demo batch: both sessions open now; levels 3, 4, 5 in turn; 30 candidates a room."""
     stamp = now.strftime("%y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
@@ -225,7 +231,7 @@ def demo_plan(pack: str, candidates: int, minutes: float, now: datetime, *, admi
     certification = minutes >= MIN_CERTIFICATION_MINUTES
     return BatchPlan(
         code=f"DEMO-{stamp}",
-        name=f"演示批次 {now:%Y-%m-%d %H:%M}",
+        name=f"演示批次 {now:%Y-%m-%d %H:%M:%S}",
         mode="certification" if certification else "practice",
         pack=pack,
         starts={"theory": now, "skill": now},
