@@ -52,6 +52,8 @@ def login(base: str, ticket: str, id_number: str) -> dict:
 def serve(clone: Path, port: int, log: Path) -> tuple[subprocess.Popen, str]:
     """``make run`` until the login page answers; returns the process and what it printed."""
     out = log.open("w")
+    if listening(port):
+        fail(f"port {port} is already taken", log)
     proc = subprocess.Popen(
         ["make", "run", f"PORT={port}"], cwd=clone, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -62,18 +64,27 @@ def serve(clone: Path, port: int, log: Path) -> tuple[subprocess.Popen, str]:
         if get(f"http://127.0.0.1:{port}/") == 200:
             return proc, log.read_text(encoding="utf-8")
         time.sleep(1)
-    stop(proc)
+    stop(proc, port)
     fail(f"the login page did not answer within {STARTUP_SECONDS} s", log)
     raise AssertionError  # unreachable
 
 
-def stop(proc: subprocess.Popen) -> None:
+def stop(proc: subprocess.Popen, port: int) -> None:
+    """Stop make and gunicorn (one process group), and wait until the port is free again."""
     os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and listening(port):
+        time.sleep(0.5)
     try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def fail(message: str, log: Path) -> None:
@@ -91,15 +102,15 @@ def main() -> None:
     proc, first = serve(clone, port, work / "run1.log")
     accounts = ACCOUNT.findall(first)
     if not accounts:
-        stop(proc)
+        stop(proc, port)
         fail("no demo candidate account was printed", work / "run1.log")
     ticket, id_number = accounts[0]
     try:
         who = login(base, ticket, id_number)
     except (urllib.error.URLError, ValueError) as exc:
-        stop(proc)
+        stop(proc, port)
         fail(f"the printed candidate {ticket} could not sign in: {exc}", work / "run1.log")
-    stop(proc)
+    stop(proc, port)
     print(f"make run: served in {time.monotonic() - started:.0f} s; {who['candidate']['name']} signed in")
 
     proc, second = serve(clone, port, work / "run2.log")
@@ -110,7 +121,7 @@ def main() -> None:
     except (urllib.error.URLError, ValueError) as exc:
         fail(f"after the second run the first printout's candidate could not sign in: {exc}", work / "run2.log")
     finally:
-        stop(proc)
+        stop(proc, port)
     print("make run twice: the first printout still holds")
 
 
