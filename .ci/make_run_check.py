@@ -8,6 +8,7 @@ still holds (the same batch, the candidate still signs in). Exits non-zero with 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -75,10 +76,8 @@ def stop(proc: subprocess.Popen, port: int) -> None:
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline and listening(port):
         time.sleep(0.5)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait()
 
 
