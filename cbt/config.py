@@ -4,6 +4,8 @@
 - ``CBT_SECRET_KEY``: signing key; if unset, generated once and kept in ``instance/secret_key``.
 - ``CBT_MESSAGE_QUEUE``: e.g. ``redis://localhost:6379/0`` to share Socket.IO events across processes.
 - ``CBT_INSTANCE_PATH``: where the instance folder lives (default: ``instance/`` beside the package).
+- ``CBT_TRUSTED_PROXIES``: how many reverse proxies stand in front of the server (default 0); their
+  ``X-Forwarded-For``/``-Proto``/``-Host`` are believed, so each client is known by its own address.
 - ``CBT_SIGNAL_THRESHOLDS``: JSON, seconds a candidate must be away before a page signal becomes an
   incident, e.g. ``{"tab_hidden": 2, "window_blur": 5}`` (the default).
 """
@@ -31,6 +33,7 @@ class Config:
     background: bool = True  # run the overdue-attempt sweeper in this process
     signal_thresholds: dict[str, float] | None = None
     ping: tuple[int, int] = (25, 20)  # live channel: seconds between pings, seconds to wait for the answer
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:
@@ -44,6 +47,7 @@ class Config:
             "instance_path": instance,
             "signal_thresholds": _thresholds(env.get("CBT_SIGNAL_THRESHOLDS")),
             "ping": (_seconds(env, "CBT_PING_INTERVAL", 25), _seconds(env, "CBT_PING_TIMEOUT", 20)),
+            "trusted_proxies": _count(env, "CBT_TRUSTED_PROXIES"),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
@@ -68,6 +72,15 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= 3600:
         raise ValueError(f"{name} must be whole seconds from 1 to 3600, not {raw!r}")
+    return int(raw)
+
+
+def _count(env: Mapping[str, str], name: str) -> int:
+    raw = env.get(name)
+    if not raw:
+        return 0
+    if not raw.isdigit() or int(raw) > 5:
+        raise ValueError(f"{name} must be the number of reverse proxies in front, 0 to 5, not {raw!r}")
     return int(raw)
 
 

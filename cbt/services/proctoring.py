@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -510,6 +510,33 @@ def move_seat(
     fx = Effects(room_id, {candidate.id})
     fx.pushes.append((candidate.id, "moved", {"message": f"请到 {candidate.seat} 号座位重新登录，继续作答。"}))
     _log(session, fx, "move", f"换机 {before} → {candidate.seat}：{reason}", now, staff, candidate)
+    return fx
+
+
+def lift_lockout(
+    session: Session,
+    staff: StaffInfo,
+    room_id: int,
+    candidate_id: int,
+    unlock: Callable[[str], bool],
+    now: datetime,
+) -> Effects:
+    """解除登录锁定: after checking the person's papers, the proctor lets a candidate locked out by
+    failed logins try again now. ``unlock(ticket)`` lifts it and says whether it was locked."""
+    check_room(session, staff, room_id, act=True)
+    (candidate,) = _candidates(session, room_id, candidate_id)
+    was_locked = unlock(candidate.ticket)
+    audit.record(
+        session,
+        at=now,
+        actor=staff.actor,
+        action="login.unlock",
+        subject=f"candidate:{candidate.id}",
+        detail={"ticket": candidate.ticket, "was_locked": was_locked},
+    )
+    fx = Effects(room_id, result={"was_locked": was_locked})
+    if was_locked:
+        _log(session, fx, "unlock", "已核对证件，解除登录锁定", now, staff, candidate)
     return fx
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Flask, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cbt import clock, i18n
 from cbt.config import PROJECT_ROOT, Config
@@ -20,11 +21,9 @@ from cbt.sweeper import Sweeper
 from cbt.web import api, candidate, proctor
 from cbt.web.context import close_db
 from cbt.web.errors import register_error_handlers
-from cbt.web.ratelimit import FailureLimiter, SharedFailureLimiter
+from cbt.web.ratelimit import WINDOW, FailureLimiter, SharedFailureLimiter
 
 log = logging.getLogger(__name__)
-LOGIN_FAILURES = 5  # per ticket or per client address...
-LOGIN_WINDOW = timedelta(minutes=5)  # ...within this window
 
 
 def clear_presence(writer: Writer, now: Callable[[], datetime]) -> None:
@@ -37,10 +36,10 @@ def clear_presence(writer: Writer, now: Callable[[], datetime]) -> None:
 
 
 def login_limiter(message_queue: str | None, now: Callable[[], datetime]) -> FailureLimiter:
-    """Failed logins counted in this process, or across every process in the Redis they share."""
+    """Login tries counted in this process, or across every process in the Redis they share."""
     if message_queue and message_queue.startswith(("redis://", "rediss://", "unix://")):
-        return SharedFailureLimiter(LOGIN_FAILURES, LOGIN_WINDOW, now, message_queue)
-    return FailureLimiter(LOGIN_FAILURES, LOGIN_WINDOW, now)
+        return SharedFailureLimiter(WINDOW, now, message_queue)
+    return FailureLimiter(WINDOW, now)
 
 
 def create_app(config: Config | None = None, *, now: Callable[[], datetime] = clock.now) -> Flask:
@@ -95,6 +94,9 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
     app.register_blueprint(proctor.pages)
     app.register_blueprint(proctor.api)
     realtime = init_realtime(app, writer, now, config.message_queue, config.ping)
+    if config.trusted_proxies:  # outermost, so Socket.IO's handshakes see the client's address too
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

@@ -49,9 +49,9 @@ def login():  # type: ignore[no-untyped-def]
     ticket, id_number = data.get("ticket"), data.get("id_number")
     if not isinstance(ticket, str) or not isinstance(id_number, str) or not ticket.strip() or not id_number.strip():
         raise InvalidInput("请输入准考证号和身份证号", code="missing_credentials")
-    info = current_app.extensions["cbt.login_limiter"].guard(
-        f"ticket:{ticket.strip()}",
-        f"ip:{request.remote_addr}",
+    info = current_app.extensions["cbt.login_limiter"].candidate(
+        ticket.strip(),
+        request.remote_addr,
         lambda: write(
             candidates.login, ticket, id_number, now=now(), ip=request.remote_addr, user_agent=request.user_agent.string
         ),

@@ -60,8 +60,8 @@ def login_page():  # type: ignore[no-untyped-def]
         username, password = request.form.get("username", "").strip(), request.form.get("password", "")
         try:
             check_csrf(str(session.get(CSRF_KEY, "")))
-            member = current_app.extensions["cbt.login_limiter"].guard(
-                f"staff:{username}", f"ip:{request.remote_addr}", lambda: staff.sign_in(db(), username, password)
+            member = current_app.extensions["cbt.login_limiter"].staff(
+                username, request.remote_addr, lambda: staff.sign_in(db(), username, password)
             )
         except CbtError as exc:
             error = exc.message
@@ -261,6 +261,13 @@ def move(room_id: int):  # type: ignore[no-untyped-def]
     return _act(
         proctoring.move_seat, room_id, _int(data, "candidate_id", required=True), data.get("seat"), data.get("reason")
     )
+
+
+@api.post("/rooms/<int:room_id>/unlock")
+@staff_required
+def lift_lockout(room_id: int):  # type: ignore[no-untyped-def]
+    unlock = current_app.extensions["cbt.login_limiter"].unlock_ticket
+    return _act(proctoring.lift_lockout, room_id, _int(json_body(), "candidate_id", required=True), unlock)
 
 
 @api.post("/rooms/<int:room_id>/incidents")

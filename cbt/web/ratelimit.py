@@ -1,8 +1,15 @@
-"""Login rate limiting: a sliding window of failures per key (ticket, client address).
+"""Login rate limiting: a sliding window of tries per key (a ticket or username, a client address).
+
+A try is counted *before* it is evaluated (reserved): under any concurrency at most ``limit`` tries
+of one key are ever checked in a window, and a burst of guesses is refused before it reaches the
+writer or the password hash. A try that signs in gives its reservation back (and clears the
+account's window); one that fails on something other than the credentials (a bad request, a busy
+server) gives it back too; a wrong ticket/ID or password keeps it, as a failure.
 
 In memory for one server process (the embedded default). Several processes (scale-out) count in the
-Redis they already share for Socket.IO, so a guesser spreading attempts over the processes meets
-the same limit; if Redis cannot be reached, each process falls back to its own window (logged).
+Redis they already share for Socket.IO, reserving in one atomic script, so a guesser spreading tries
+over the processes meets the same limit; if Redis cannot be reached, each process falls back to its
+own window (logged).
 """
 
 from __future__ import annotations
@@ -10,8 +17,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -19,99 +25,169 @@ from cbt.core.errors import CbtError, TooManyRequests
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Limit = tuple[str, int]  # (key, tries allowed in the window)
+
+WINDOW = timedelta(minutes=5)
+ACCOUNT_TRIES = 5  # wrong tries per ticket or username in the window
+ADDRESS_TRIES = 50  # per client address and kind: well above one person's, a NAT or proxy serves a room
+CANDIDATE_LOCKED = "登录失败次数过多，已暂时锁定。请举手，由监考员核对证件后解除锁定；或 5 分钟后再试"
+STAFF_LOCKED = "登录失败次数过多，请 5 分钟后再试；忘记密码请联系考务管理员重置"
 
 
 class FailureLimiter:
-    def __init__(self, limit: int, window: timedelta, now: Callable[[], datetime]) -> None:
-        self.limit, self.window, self._now = limit, window, now
-        self._failures: dict[str, deque[datetime]] = {}
+    def __init__(self, window: timedelta, now: Callable[[], datetime]) -> None:
+        self.window, self._now = window, now
+        self._tries: dict[str, dict[str, datetime]] = {}  # key -> {try token: when}
         self._lock = threading.Lock()
+        self._swept = now()
 
-    def _recent(self, key: str) -> deque[datetime]:
-        """The key's failures within the window; a key with none left is forgotten (every client
+    def _recent(self, key: str) -> dict[str, datetime]:
+        """The key's tries within the window; a key with none left is forgotten (every client
         address that ever signed in would otherwise stay, empty, for the life of the process)."""
-        times = self._failures.get(key, deque())
+        tries = self._tries.get(key, {})
         cutoff = self._now() - self.window
-        while times and times[0] < cutoff:
-            times.popleft()
-        if not times:
-            self._failures.pop(key, None)
-        return times
+        for token in [t for t, at in tries.items() if at < cutoff]:
+            del tries[token]
+        if not tries:
+            self._tries.pop(key, None)
+        return tries
 
-    def blocked(self, *keys: str) -> bool:
+    def reserve(self, limits: Sequence[Limit]) -> str | None:
+        """Count one try against every key, or none if any key is at its limit (then None)."""
         with self._lock:
-            return any(len(self._recent(k)) >= self.limit for k in keys)
+            if self._now() - self._swept > self.window:  # keys never tried again are forgotten too
+                self._swept = self._now()
+                for key in list(self._tries):
+                    self._recent(key)
+            if any(len(self._recent(key)) >= limit for key, limit in limits):
+                return None
+            token, at = secrets.token_hex(8), self._now()
+            for key, _ in limits:
+                self._tries.setdefault(key, self._recent(key))[token] = at
+            return token
 
-    def fail(self, *keys: str) -> None:
+    def release(self, token: str, *keys: str) -> None:
+        """Give a reserved try back: it was not a failure."""
         with self._lock:
-            for k in keys:
-                self._failures[k] = self._recent(k)
-                self._failures[k].append(self._now())
+            for key in keys:
+                tries = self._recent(key)
+                tries.pop(token, None)
+                if not tries:
+                    self._tries.pop(key, None)
+
+    def blocked(self, key: str, limit: int) -> bool:
+        with self._lock:
+            return len(self._recent(key)) >= limit
 
     def clear(self, key: str) -> None:
         with self._lock:
-            self._failures.pop(key, None)
+            self._tries.pop(key, None)
 
-    def guard(self, account: str, address: str, sign_in: Callable[[], T]) -> T:
-        """Run a sign-in unless the account or the address failed too often; count its failure."""
-        if self.blocked(account, address):
-            raise TooManyRequests("登录失败次数过多，请 5 分钟后再试，或举手联系监考员")
+    def guard(self, account: Limit, address: Limit, sign_in: Callable[[], T], locked: str) -> T:
+        """Run a sign-in if neither the account nor the address is at its limit, counting it first.
+
+        ``locked`` is the message for the person refused (what to do now).
+        """
+        token = self.reserve((account, address))
+        if token is None:
+            raise TooManyRequests(locked)
         try:
             result = sign_in()
         except CbtError as exc:
-            if exc.code == "invalid_credentials":
-                self.fail(account, address)
+            if exc.code != "invalid_credentials":
+                self.release(token, account[0], address[0])
             raise
-        self.clear(account)
+        except BaseException:
+            self.release(token, account[0], address[0])
+            raise
+        self.clear(account[0])
+        self.release(token, address[0])
         return result
+
+    # The platform's two sign-ins, with separate address keys: a room of candidates behind one NAT
+    # or proxy never locks out its proctors, nor the other way round.
+
+    def candidate(self, ticket: str, address: str | None, sign_in: Callable[[], T]) -> T:
+        account, at = (f"ticket:{ticket}", ACCOUNT_TRIES), (f"candidate-ip:{address}", ADDRESS_TRIES)
+        return self.guard(account, at, sign_in, CANDIDATE_LOCKED)
+
+    def staff(self, username: str, address: str | None, sign_in: Callable[[], T]) -> T:
+        account, at = (f"staff:{username}", ACCOUNT_TRIES), (f"staff-ip:{address}", ADDRESS_TRIES)
+        return self.guard(account, at, sign_in, STAFF_LOCKED)
+
+    def ticket_locked(self, ticket: str) -> bool:
+        return self.blocked(f"ticket:{ticket}", ACCOUNT_TRIES)
+
+    def unlock_ticket(self, ticket: str) -> bool:
+        """Lift a candidate's lockout (a proctor has checked the person); whether it was locked."""
+        locked = self.ticket_locked(ticket)
+        self.clear(f"ticket:{ticket}")
+        return locked
+
+
+# Atomically: drop tries older than the window, refuse if any key is at its limit, else add the try.
+# KEYS: the keys; ARGV: cutoff, now, token, ttl seconds, then one limit per key.
+_RESERVE = """
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
+  if redis.call('ZCARD', key) >= tonumber(ARGV[4 + i]) then return 0 end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[2], ARGV[3])
+  redis.call('EXPIRE', key, ARGV[4])
+end
+return 1
+"""
 
 
 class SharedFailureLimiter(FailureLimiter):
-    """The same window in Redis (a sorted set of failure times per key), shared by every process."""
+    """The same window in Redis (a sorted set of try times per key), shared by every process."""
 
-    PREFIX = "cbt:login-failures:"
+    PREFIX = "cbt:login-tries:"
 
-    def __init__(self, limit: int, window: timedelta, now: Callable[[], datetime], redis_url: str) -> None:
+    def __init__(self, window: timedelta, now: Callable[[], datetime], redis_url: str) -> None:
         import redis
 
-        super().__init__(limit, window, now)
+        super().__init__(window, now)
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        self._script = self._redis.register_script(_RESERVE)
         self._unreachable = redis.RedisError
 
-    def _pipeline(self, commands: Callable[[Any], object]) -> list[Any] | None:
-        """Run ``commands`` on a Redis pipeline: its replies, or None if Redis cannot be reached."""
+    def _shared(self, command: Callable[[], Any]) -> tuple[bool, Any]:
+        """Run ``command`` on Redis: (True, its reply), or (False, None) if Redis cannot be reached."""
         try:
-            pipe = self._redis.pipeline()
-            commands(pipe)
-            return pipe.execute()
+            return True, command()
         except self._unreachable as exc:
-            log.warning("login failures: Redis unreachable (%s); this process counts alone", exc)
-            return None
+            log.warning("login tries: Redis unreachable (%s); this process counts alone", exc)
+            return False, None
 
-    def blocked(self, *keys: str) -> bool:
+    def reserve(self, limits: Sequence[Limit]) -> str | None:
+        now = self._now()
+        token = secrets.token_hex(8)
+        args = [(now - self.window).timestamp(), now.timestamp(), token, int(self.window.total_seconds()) + 1]
+        ok, reply = self._shared(
+            lambda: self._script(keys=[self.PREFIX + k for k, _ in limits], args=[*args, *(n for _, n in limits)])
+        )
+        if not ok:
+            return super().reserve(limits)
+        return token if reply == 1 else None
+
+    def release(self, token: str, *keys: str) -> None:
+        super().release(token, *keys)  # a try the fallback counted while Redis was away
+
+        def remove() -> None:
+            pipe = self._redis.pipeline()
+            for key in keys:
+                pipe.zrem(self.PREFIX + key, token)
+            pipe.execute()
+
+        self._shared(remove)
+
+    def blocked(self, key: str, limit: int) -> bool:
         cutoff = (self._now() - self.window).timestamp()
-
-        def count(pipe: Any) -> None:
-            for k in keys:
-                pipe.zremrangebyscore(self.PREFIX + k, "-inf", cutoff)
-                pipe.zcard(self.PREFIX + k)
-
-        replies = self._pipeline(count)
-        if replies is None:
-            return super().blocked(*keys)
-        return any(n >= self.limit for n in replies[1::2])
-
-    def fail(self, *keys: str) -> None:
-        super().fail(*keys)  # the fallback's window stays current
-        at = self._now().timestamp()
-
-        def add(pipe: Any) -> None:
-            for k in keys:
-                pipe.zadd(self.PREFIX + k, {f"{at}:{secrets.token_hex(4)}": at})
-                pipe.expire(self.PREFIX + k, int(self.window.total_seconds()) + 1)
-
-        self._pipeline(add)
+        ok, count = self._shared(lambda: self._redis.zcount(self.PREFIX + key, f"({cutoff}", "+inf"))
+        return super().blocked(key, limit) if not ok else count >= limit
 
     def clear(self, key: str) -> None:
         super().clear(key)
-        self._pipeline(lambda pipe: pipe.delete(self.PREFIX + key))
+        self._shared(lambda: self._redis.delete(self.PREFIX + key))

@@ -85,7 +85,7 @@
   function addEvent(e, live) {
     const li = document.createElement("li");
     li.dataset.kind = e.kind.startsWith("action:") || ["admit", "start", "pause", "resume", "extend", "message", "force_submit",
-      "terminate", "terminate_request", "move", "record", "sign"].includes(e.kind) ? "action" : "incident";
+      "terminate", "terminate_request", "move", "unlock", "record", "sign"].includes(e.kind) ? "action" : "incident";
     const at = new Date(e.at).toLocaleTimeString("zh-CN", { hour12: false });
     li.textContent = at + "　" + (e.seat ? e.seat + "号 " + (e.name || "") + "　" : "") + e.text + (e.by ? "（" + e.by + "）" : "");
     const filter = $("event-filter").value;
@@ -136,7 +136,7 @@
   }
 
   async function act(path, body) {
-    $("error").textContent = "";
+    $("error").textContent = $("notice").textContent = "";
     const response = await fetch("/api/v1/proctor/rooms/" + roomId + "/" + path, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": app.dataset.csrf },
@@ -169,6 +169,11 @@
     record: (c) => {
       const cat = ask("类别（身份核验、考生违纪、设备故障、网络故障、其他）"); if (!cat) return;
       const t = ask("记录内容"); return t && act("incidents", { candidate_id: c, category: cat, text: t, session_id: view.session.id });
+    },
+    unlock: async (c) => {
+      if (!confirm("已核对该考生的准考证和身份证，解除其登录锁定？")) return;
+      const data = await act("unlock", { candidate_id: c });
+      if (data.status === "ok") $("notice").textContent = data.was_locked ? "已解除登录锁定，考生可重新登录" : "该考生未被锁定";
     },
     submit: (c) => { const r = ask("强制交卷原因"); return r && act("submit", { candidate_id: c, reason: r }); },
     terminate: (c) => { const r = ask("违纪终止原因（需另一名监考员确认）"); return r && act("terminations", { candidate_id: c, reason: r }); },

@@ -41,7 +41,7 @@ def test_two_processes_on_postgresql_and_redis(tmp_path, postgres_url, redis_url
 
 
 async def guesses_meet_one_limit(spread: list[Server], last: Server, ticket: str) -> None:
-    """Five wrong ID numbers for one ticket over both processes (the limit: cbt.web.LOGIN_FAILURES),
+    """Five wrong ID numbers for one ticket over both processes (the limit: cbt.web.ratelimit.ACCOUNT_TRIES),
     then the sixth try is refused as too many, whichever process takes it."""
 
     async def login(server: Server) -> tuple[int, str]:

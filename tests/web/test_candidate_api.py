@@ -6,7 +6,9 @@ import json
 
 from sqlalchemy import func, select
 
+from cbt.config import Config
 from cbt.db import models
+from cbt.web import create_app
 from tests.support.exam import T0
 
 
@@ -348,3 +350,34 @@ def test_candidates_reach_only_their_own_attempt(app, candidate):
 
 def test_clock_starts_at_the_fixture_time():
     assert T0.tzinfo is not None
+
+
+def test_behind_trusted_proxies_each_client_is_counted_by_its_own_address(tmp_path, exam):
+    """Behind the README's reverse proxy every request comes from the proxy: with CBT_TRUSTED_PROXIES
+    the forwarded address is the client's, so one seat's typos never lock the room out; without it
+    the header is not believed (a guesser cannot spread tries over made-up addresses)."""
+    from cbt.web.ratelimit import ADDRESS_TRIES
+
+    def app_with(proxies: str):
+        env = {"CBT_INSTANCE_PATH": str(tmp_path / proxies), "CBT_DATABASE_URL": exam.url}
+        return create_app(
+            Config.from_env({**env, "CBT_TRUSTED_PROXIES": proxies}, testing=True, background=False), now=exam.clock
+        )
+
+    for proxies, second_seat in (("1", 200), ("0", 429)):
+        app = app_with(proxies)
+        client = app.test_client()
+        for n in range(ADDRESS_TRIES):  # one seat mistypes, on many tickets
+            body = {"ticket": f"99{n:08d}", "id_number": "110101199001011234"}
+            assert client.post("/api/v1/candidate/login", json=body, headers=forwarded("10.0.0.1")).status_code == 401
+        spec = exam.account(3)
+        body = {"ticket": spec.ticket, "id_number": spec.id_number}
+        assert client.post("/api/v1/candidate/login", json=body, headers=forwarded("10.0.0.1")).status_code == 429
+        elsewhere = client.post("/api/v1/candidate/login", json=body, headers=forwarded("10.0.0.2"))
+        assert elsewhere.status_code == second_seat
+        app.extensions["cbt.writer"].stop()
+        app.extensions["cbt.engine"].dispose()
+
+
+def forwarded(address: str) -> dict:
+    return {"X-Forwarded-For": address, "X-Forwarded-Proto": "http"}
