@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cbt.db.base import Base
@@ -267,11 +267,16 @@ class Incident(Base):
     """
 
     __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_room_session", "room_id", "session_id", "id"),  # a room's record, one session
+        Index("ix_incidents_candidate_kind_at", "candidate_id", "kind", "at"),  # coalescing page signals
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), index=True)
     candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"), index=True)
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("exam_sessions.id"))  # the record it belongs to
     kind: Mapped[str] = mapped_column(String(32))
     category: Mapped[str | None] = mapped_column(String(16))
     text: Mapped[str | None] = mapped_column(Text)

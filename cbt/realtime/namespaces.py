@@ -12,6 +12,7 @@ from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 from sqlalchemy.orm import Session
 
+from cbt.core import signals
 from cbt.core.errors import BadRequest, CbtError, Unauthorized
 from cbt.realtime import Realtime, candidate_channel, room_candidates_channel, room_channel
 from cbt.services import attempts, candidates, proctoring, staff
@@ -20,8 +21,6 @@ from cbt.services.proctoring import Effects
 from cbt.web import tokens
 
 log = logging.getLogger(__name__)
-SIGNALS = {"tab_hidden", "window_blur", "fullscreen_exit", "copy", "paste", "contextmenu"}
-DEFAULT_THRESHOLDS = {"tab_hidden": 2.0, "window_blur": 5.0}  # seconds away before it is worth a proctor's look
 
 
 def _secret() -> str:
@@ -43,6 +42,7 @@ class ExamNamespace(socketio.Namespace):
         super().__init__(namespace)
         self.rt = realtime
         self.who: dict[str, LoginInfo] = {}  # sid -> the login that opened it
+        self.budgets: dict[str, signals.Budget] = {}  # sid -> its page signals' budget
 
     def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         try:
@@ -60,6 +60,7 @@ class ExamNamespace(socketio.Namespace):
 
     def on_disconnect(self, sid: str, reason: Any = None) -> None:
         login = self.who.pop(sid, None)
+        self.budgets.pop(sid, None)
         if login is None:
             return
         candidate_id = login.candidate_id
@@ -82,24 +83,20 @@ class ExamNamespace(socketio.Namespace):
             self.rt.publish(done.result())
 
     def on_signal(self, sid: str, data: Any) -> dict[str, Any]:
+        """A page signal, checked (:func:`cbt.core.signals.parse`) and within the connection's budget."""
         login = self.who.get(sid)
         if login is None:
             return {"error": "not_logged_in"}
-        candidate_id = login.candidate_id
-        if not isinstance(data, dict) or data.get("kind") not in SIGNALS:
-            return {"error": "bad_signal"}
-        kind = data["kind"]
-        seconds = data.get("seconds")
-        detail: dict[str, Any] = {}
-        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < 86400:
-            detail["seconds"] = round(float(seconds), 1)
-        threshold = self.rt.app.config.get("CBT_SIGNAL_THRESHOLDS", DEFAULT_THRESHOLDS).get(kind, 0)
-        if detail.get("seconds", threshold) < threshold:
-            return {"recorded": False}
         try:
-            self.rt.publish(self.rt.writer.run(proctoring.candidate_signal, candidate_id, kind, detail, self.rt.now()))
+            signal = signals.parse(data)
+            self.budgets.setdefault(sid, signals.Budget()).spend(self.rt.now().timestamp())
+            thresholds = self.rt.app.config.get("CBT_SIGNAL_THRESHOLDS", signals.DEFAULT_THRESHOLDS)
+            if not signal.worth_recording(thresholds):
+                return {"recorded": False}
+            fx = self.rt.writer.run(proctoring.candidate_signal, login.candidate_id, signal, self.rt.now())
         except CbtError as exc:
             return _error(exc)
+        self.rt.publish(fx)
         return {"recorded": True}
 
     def on_ack(self, sid: str, data: Any) -> dict[str, Any]:

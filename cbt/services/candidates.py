@@ -40,6 +40,14 @@ _REPLACE = (
     .values(ended_at=bindparam("at"), ended_reason="replaced")
 )
 _NEW = insert(_L).returning(_L.id)
+# The session a candidate is sitting (the first not handed in; else the last): its record gets the event.
+_SITTING_NOW = (
+    select(models.Attempt.session_id)
+    .join(models.ExamSession, models.ExamSession.id == models.Attempt.session_id)
+    .where(models.Attempt.candidate_id == bindparam("candidate_id"))
+    .order_by(models.Attempt.submitted_at.is_not(None), models.ExamSession.starts_at, models.Attempt.id)
+    .limit(1)
+)
 _LOGIN = select(
     _L.id, _L.candidate_id, _L.token, _L.csrf_token, _L.ended_at, _L.ended_reason, _C.room_id
 ).join(_C, _C.id == _L.candidate_id)  # fmt: skip
@@ -63,6 +71,7 @@ def login(
             models.Incident(
                 room_id=candidate.room_id,
                 candidate_id=candidate.id,
+                session_id=db.execute(_SITTING_NOW, {"candidate_id": candidate.id}).scalar(),
                 kind="second_login",
                 detail={"ip": ip, "user_agent": (user_agent or "")[:200], "previous_ip": previous[-1].ip},
                 at=now,

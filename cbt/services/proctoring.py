@@ -12,14 +12,16 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Row, String, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session, contains_eager
 
+from cbt.core import signals
 from cbt.core.attempt import AttemptState, SubmitReason
 from cbt.core.errors import CbtError, Conflict, Forbidden, InvalidInput, NotFound
+from cbt.core.signals import Signal
 from cbt.db import models
 from cbt.services import audit
 from cbt.services.attempts import PART_ORDER, clock_of, close_attempt, paper, state_of
@@ -77,12 +79,15 @@ def _log(
     now: datetime,
     staff: StaffInfo,
     candidate: models.Candidate | None = None,
+    exam_session_id: int | None = None,
 ) -> None:
-    """A proctor action goes into the room's event list, both live and stored (the record's evidence)."""
+    """A proctor action goes into the room's event list, both live and stored (the record's evidence),
+    in the record of ``exam_session_id`` (default: the session the room is running)."""
     session.add(
         models.Incident(
             room_id=fx.room_id,
             candidate_id=candidate.id if candidate else None,
+            session_id=exam_session_id or _room_session_id(session, fx.room_id, now),
             kind=f"action:{kind}",
             text=text,
             recorded_by=staff.actor,
@@ -164,7 +169,7 @@ def admit(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | 
         admitted.append((f"attempt:{attempt.id}", None))
         fx.dirty.add(candidate.id)
         fx.pushes.append((candidate.id, "admitted", {"part": attempt.session.part}))
-        _log(session, fx, "admit", "已核验身份，允许入场", now, staff, candidate)
+        _log(session, fx, "admit", "已核验身份，允许入场", now, staff, candidate, attempt.session_id)
     if admitted:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.admit", subjects=admitted)
     return fx
@@ -218,7 +223,7 @@ def pause(
         paused.append((f"attempt:{attempt.id}", None))
         fx.dirty.add(candidate.id)
         fx.pushes.append((candidate.id, "paused", {"reason": reason, **_remaining_payload(attempt, now)}))
-        _log(session, fx, "pause", f"暂停考试：{reason}", now, staff, candidate)
+        _log(session, fx, "pause", f"暂停考试：{reason}", now, staff, candidate, attempt.session_id)
     if paused:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.pause", subjects=paused, reason=reason)
     if candidate_id is not None and not fx.dirty:
@@ -242,7 +247,7 @@ def resume(session: Session, staff: StaffInfo, room_id: int, candidate_id: int |
         resumed.append((f"attempt:{attempt.id}", {"paused_seconds": round(paused_for, 1)}))
         fx.dirty.add(candidate.id)
         fx.pushes.append((candidate.id, "resumed", _remaining_payload(attempt, now)))
-        _log(session, fx, "resume", "恢复考试", now, staff, candidate)
+        _log(session, fx, "resume", "恢复考试", now, staff, candidate, attempt.session_id)
     if resumed:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.resume", subjects=resumed)
     if candidate_id is not None and not fx.dirty:
@@ -275,7 +280,7 @@ def extend(
         extended.append((f"attempt:{attempt.id}", {"before_seconds": before, "after_seconds": after}))
         fx.dirty.add(candidate.id)
         fx.pushes.append((candidate.id, "time", _remaining_payload(attempt, now)))
-        _log(session, fx, "extend", f"延长 {minutes} 分钟：{reason}", now, staff, candidate)
+        _log(session, fx, "extend", f"延长 {minutes} 分钟：{reason}", now, staff, candidate, attempt.session_id)
     if extended:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.extend", subjects=extended, reason=reason)
     if candidate_id is not None and not fx.dirty:
@@ -311,7 +316,7 @@ def force_submit(
     )
     fx = Effects(room_id, {candidate.id})
     fx.pushes.append((candidate.id, "submitted", {"reason": "proctor", "message": f"监考员已为您交卷：{reason}"}))
-    _log(session, fx, "force_submit", f"强制交卷：{reason}", now, staff, candidate)
+    _log(session, fx, "force_submit", f"强制交卷：{reason}", now, staff, candidate, attempt.session_id)
     return fx
 
 
@@ -333,7 +338,16 @@ def request_termination(
         reason=reason,
     )
     fx = Effects(room_id, {candidate.id}, result={"termination_id": request.id})
-    _log(session, fx, "terminate_request", f"申请违纪终止（待第二名监考员确认）：{reason}", now, staff, candidate)
+    _log(
+        session,
+        fx,
+        "terminate_request",
+        f"申请违纪终止（待第二名监考员确认）：{reason}",
+        now,
+        staff,
+        candidate,
+        attempt.session_id,
+    )
     return fx
 
 
@@ -369,7 +383,7 @@ def confirm_termination(
     fx.pushes.append(
         (candidate.id, "submitted", {"reason": "terminated", "message": f"考试已被终止：{request.reason}"})
     )
-    _log(session, fx, "terminate", f"违纪终止：{request.reason}", now, staff, candidate)
+    _log(session, fx, "terminate", f"违纪终止：{request.reason}", now, staff, candidate, attempt.session_id)
     return fx
 
 
@@ -478,8 +492,17 @@ def move_seat(
     reason = _text(reason, "原因")
     check_room(session, staff, room_id, act=True)
     (candidate,) = _candidates(session, room_id, candidate_id)
+    seat = seat[:16]
+    holder = session.scalar(
+        select(models.Candidate).where(
+            models.Candidate.room_id == room_id, models.Candidate.seat == seat, models.Candidate.id != candidate.id
+        )
+    )
+    if holder is not None:
+        raise Conflict(f"{seat} 号座位已有考生 {holder.name}，请换一个空座位", code="seat_taken")
     before = candidate.seat
-    candidate.seat = seat[:16]
+    candidate.seat = seat
+    record_session = _room_session_id(session, room_id, now)
     for login in session.scalars(
         select(models.CandidateLogin).where(
             models.CandidateLogin.candidate_id == candidate.id, models.CandidateLogin.ended_at.is_(None)
@@ -490,6 +513,7 @@ def move_seat(
         models.Incident(
             room_id=room_id,
             candidate_id=candidate.id,
+            session_id=record_session,
             kind="seat_change",
             category="设备故障",
             text=f"换机：{before} → {candidate.seat}。{reason}",
@@ -509,7 +533,7 @@ def move_seat(
     )
     fx = Effects(room_id, {candidate.id})
     fx.pushes.append((candidate.id, "moved", {"message": f"请到 {candidate.seat} 号座位重新登录，继续作答。"}))
-    _log(session, fx, "move", f"换机 {before} → {candidate.seat}：{reason}", now, staff, candidate)
+    _log(session, fx, "move", f"换机 {before} → {candidate.seat}：{reason}", now, staff, candidate, record_session)
     return fx
 
 
@@ -561,6 +585,7 @@ def record_incident(
         models.Incident(
             room_id=room_id,
             candidate_id=candidate.id if candidate else None,
+            session_id=exam_session_id,
             kind="proctor_record",
             category=str(category),
             text=text,
@@ -582,18 +607,21 @@ def record_incident(
     return fx
 
 
-def candidate_signal(session: Session, candidate_id: int, kind: str, detail: dict, now: datetime) -> Effects:
+def candidate_signal(session: Session, candidate_id: int, signal: Signal, now: datetime) -> Effects:
     """A signal from the candidate's page (tab hidden, fullscreen exit, copy...): evidence, never a
     penalty. It names the attempt in progress and changes nothing else: nothing is locked, and the
-    statements are built once (they ran in the writer as the slowest of its jobs)."""
+    statements are built once (they ran in the writer as the slowest of its jobs). Within
+    :data:`~cbt.core.signals.COALESCE_SECONDS` of the last of its kind it is counted into that one."""
     db = session.connection()
     candidate = db.execute(_PRESENCE, {"candidate_id": candidate_id}).first()
     if candidate is None:
         raise NotFound("考生不存在", code="candidate_not_found")
-    attempt_id = db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).scalar()
-    _incident(session, candidate, attempt_id, kind, detail, now)
+    attempt = db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).first()
     fx = Effects(candidate.room_id, {candidate_id})
-    fx.event(kind, SIGNAL_TEXT.get(kind, kind) + _duration_text(detail), now, candidate)
+    if _incident(session, candidate, attempt, signal.kind, signal.detail(), now):
+        fx.event(
+            signal.kind, SIGNAL_TEXT.get(signal.kind, signal.kind) + signals.summary(signal.detail()), now, candidate
+        )
     return fx
 
 
@@ -613,14 +641,9 @@ SIGNAL_TEXT = {
 BADGE_KINDS = [k for k in SIGNAL_TEXT if k != "reconnected"] + ["proctor_record", "seat_change"]
 
 
-def _duration_text(detail: dict) -> str:
-    seconds = detail.get("seconds")
-    return f"（{seconds:.0f} 秒）" if isinstance(seconds, (int, float)) else ""
-
-
 _PRESENCE = select(_C.id, _C.room_id, _C.seat, _C.name, _C.online).where(_C.id == bindparam("candidate_id"))
 _IN_PROGRESS = (
-    select(_A.id)
+    select(_A.id, _A.session_id)
     .where(_A.candidate_id == bindparam("candidate_id"), _A.started_at.is_not(None), _A.submitted_at.is_(None))
     .limit(1)
 )
@@ -640,13 +663,11 @@ def set_presence(session: Session, candidate_id: int, online: bool, now: datetim
         return Effects()
     fx = Effects(candidate.room_id, {candidate_id})
     db.execute(_SET_PRESENCE, {"candidate_id": candidate_id, "now_online": online, "seen": now})
-    attempt_id = (
-        db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).scalar() if candidate.online != online else None
-    )
-    if attempt_id is not None:
+    attempt = db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).first() if candidate.online != online else None
+    if attempt is not None:  # flapping (a connection lost and back again and again) is counted into one
         kind = "reconnected" if online else "disconnected"
-        _incident(session, candidate, attempt_id, kind, {}, now)
-        fx.event(kind, SIGNAL_TEXT[kind], now, candidate)
+        if _incident(session, candidate, attempt, kind, {}, now):
+            fx.event(kind, SIGNAL_TEXT[kind], now, candidate)
     return fx
 
 
@@ -658,18 +679,45 @@ def clear_presence(session: Session, now: datetime) -> int:
     return result.rowcount  # type: ignore[attr-defined]
 
 
-def _incident(session: Session, candidate: Row, attempt_id: int | None, kind: str, detail: dict, now: datetime) -> None:
-    """What a candidate's page reported, kept as evidence for the room record."""
+_LAST_OF_KIND = (
+    select(models.Incident.id, models.Incident.detail)
+    .where(
+        models.Incident.candidate_id == bindparam("candidate_id"),
+        models.Incident.kind == bindparam("kind"),
+        models.Incident.at >= bindparam("since"),
+    )
+    .order_by(models.Incident.id.desc())
+    .limit(1)
+)
+_COUNT_INTO = (
+    update(models.Incident)
+    .where(models.Incident.id == bindparam("incident_id"))
+    .values(detail=bindparam("merged", type_=models.Incident.__table__.c.detail.type))
+)
+
+
+def _incident(session: Session, candidate: Row, attempt: Row | None, kind: str, detail: dict, now: datetime) -> bool:
+    """What a candidate's page reported, kept as evidence for the room record of the attempt's
+    session: a new incident (True), or counted into the last one of its kind (False)."""
+    db = session.connection()
+    since = now - timedelta(seconds=signals.COALESCE_SECONDS)
+    last = db.execute(_LAST_OF_KIND, {"candidate_id": candidate.id, "kind": kind, "since": since}).first()
+    if last is not None:
+        merged = signals.coalesced(last.detail, detail, now.isoformat())
+        db.execute(_COUNT_INTO, {"incident_id": last.id, "merged": merged})
+        return False
     session.add(
         models.Incident(
             room_id=candidate.room_id,
             candidate_id=candidate.id,
-            attempt_id=attempt_id,
+            attempt_id=attempt.id if attempt else None,
+            session_id=attempt.session_id if attempt else _room_session_id(session, candidate.room_id, now),
             kind=kind,
             detail=detail,
             at=now,
         )
     )
+    return True
 
 
 def set_staff_presence(session: Session, staff: StaffInfo, room_id: int, online: bool, now: datetime) -> Effects:
@@ -688,6 +736,7 @@ def sign_record(session: Session, staff: StaffInfo, room_id: int, exam_session_i
     room = check_room(session, staff, room_id, act=True)
     if staff.role != "proctor":
         raise Forbidden("考场记录由本考场监考员签字", code="proctors_sign")
+    _check_session(session, room_id, exam_session_id)
     record = session.scalar(
         select(models.RoomRecord).where(
             models.RoomRecord.room_id == room_id, models.RoomRecord.session_id == exam_session_id
@@ -703,7 +752,7 @@ def sign_record(session: Session, staff: StaffInfo, room_id: int, exam_session_i
             content={
                 "summary": view["summary"],
                 "tiles": view["tiles"],
-                "events": view["events"],
+                "events": room_events(session, room_id, exam_session_id, limit=None)[0],  # every one
                 "staffing": view["staffing"],
             },
             signed_at=now,
@@ -715,11 +764,47 @@ def sign_record(session: Session, staff: StaffInfo, room_id: int, exam_session_i
         session, at=now, actor=staff.actor, action="room.sign", subject=f"room:{room_id}/session:{exam_session_id}"
     )
     fx = Effects(room_id)
-    _log(session, fx, "sign", f"{staff.name} 签署考场记录", now, staff, None)
+    _log(session, fx, "sign", f"{staff.name} 签署考场记录", now, staff, None, exam_session_id)
     return fx
 
 
+def room_record(session: Session, staff: StaffInfo, room_id: int, exam_session_id: int | None, now: datetime) -> dict:
+    """The room record of a session (default: the one the room is running): as signed, or as it
+    stands; every event of the room in that session, never a truncated list."""
+    view = room_view(session, staff, room_id, exam_session_id, now)
+    current = view["session"]["id"]
+    record = session.scalar(
+        select(models.RoomRecord).where(models.RoomRecord.room_id == room_id, models.RoomRecord.session_id == current)
+    )
+    if record is not None:
+        content = record.content
+    else:
+        content = {k: view[k] for k in ("summary", "tiles", "staffing")}
+        content["events"] = room_events(session, room_id, current, limit=None)[0]
+    return {
+        "room": view["room"],
+        "session": view["session"],
+        "signed": record is not None,
+        "signed_at": record.signed_at.isoformat() if record else None,
+        "signatures": record.signatures if record else [],
+        **content,
+    }
+
+
+def events_page(
+    session: Session, staff: StaffInfo, room_id: int, exam_session_id: int | None, before: int | None
+) -> tuple[list[dict], bool]:
+    """Older events of a room's record for the dashboard's paging (:func:`room_events`)."""
+    check_room(session, staff, room_id, act=False)
+    if exam_session_id is None:
+        raise InvalidInput("请指定场次", code="bad_session_id")
+    _check_session(session, room_id, exam_session_id)
+    return room_events(session, room_id, exam_session_id, before=before)
+
+
 def _ensure_unsigned(session: Session, room_id: int, exam_session_id: int) -> None:
+    """The session is one of the room's batch, and its record of the room is not signed yet."""
+    _check_session(session, room_id, exam_session_id)
     signed = session.scalar(
         select(models.RoomRecord.id).where(
             models.RoomRecord.room_id == room_id, models.RoomRecord.session_id == exam_session_id
@@ -742,9 +827,29 @@ TILE_STATES = {
 }
 
 
+def _check_session(session: Session, room_id: int, exam_session_id: int) -> None:
+    belongs = session.scalar(
+        select(models.ExamSession.id)
+        .join(models.Room, models.Room.batch_id == models.ExamSession.batch_id)
+        .where(models.Room.id == room_id, models.ExamSession.id == exam_session_id)
+    )
+    if belongs is None:
+        raise NotFound("该场次不属于本考场所在批次", code="session_not_in_batch")
+
+
 def room_sessions(session: Session, room: models.Room) -> list[models.ExamSession]:
     rows = session.scalars(select(models.ExamSession).where(models.ExamSession.batch_id == room.batch_id))
     return _in_order(rows)
+
+
+def _room_session_id(session: Session, room_id: int, now: datetime) -> int | None:
+    """The session whose record an event of the room without an attempt of its own belongs to: the
+    one the room is running (:func:`_active_session`)."""
+    room = session.get(models.Room, room_id)
+    sessions = room_sessions(session, room) if room is not None else []
+    if not sessions:
+        return None
+    return _active_session(sessions, _unfinished(session, [room_id]).get(room_id, set()), now).id
 
 
 def _in_order(sessions: Iterable[models.ExamSession]) -> list[models.ExamSession]:
@@ -898,8 +1003,8 @@ def room_view(
             for t in terminations
         ],
         record={"signed": record is not None, "signatures": record.signatures if record else []},
-        events=room_events(session, room_id, now),
     )
+    view["events"], view["events_more"] = room_events(session, room_id, current.id)
     return view
 
 
@@ -951,16 +1056,29 @@ def _tile(c, attempt, logged_in, answered, incidents, now, session) -> dict:  # 
     }
 
 
-def room_events(session: Session, room_id: int, now: datetime, limit: int = 100) -> list[dict]:
-    rows = session.execute(
+EVENTS_PAGE = 100  # the dashboard shows this many of the newest; older ones a page at a time
+
+
+def room_events(
+    session: Session, room_id: int, exam_session_id: int, *, before: int | None = None, limit: int | None = EVENTS_PAGE
+) -> tuple[list[dict], bool]:
+    """The room's events in the record of one session, newest first: all of them (``limit=None``),
+    or a page older than event ``before``; and whether older ones remain."""
+    query = (
         select(models.Incident, models.Candidate)
         .outerjoin(models.Candidate, models.Candidate.id == models.Incident.candidate_id)
-        .where(models.Incident.room_id == room_id)
+        .where(models.Incident.room_id == room_id, models.Incident.session_id == exam_session_id)
         .order_by(models.Incident.id.desc())
-        .limit(limit)
-    ).all()
-    return [
+    )
+    if before is not None:
+        query = query.where(models.Incident.id < before)
+    if limit is not None:
+        query = query.limit(limit + 1)
+    rows = session.execute(query).all()
+    more = limit is not None and len(rows) > limit
+    events = [
         {
+            "id": i.id,
             "kind": i.kind,
             "text": _event_text(i),
             "at": i.at.isoformat(),
@@ -969,8 +1087,9 @@ def room_events(session: Session, room_id: int, now: datetime, limit: int = 100)
             "name": c.name if c else None,
             "by": i.recorded_by or "",
         }
-        for i, c in rows
+        for i, c in rows[:limit]
     ]
+    return events, more
 
 
 def _event_text(incident: models.Incident) -> str:
@@ -978,4 +1097,4 @@ def _event_text(incident: models.Incident) -> str:
         return f"[{incident.category}] {incident.text}"
     if incident.text:
         return incident.text
-    return SIGNAL_TEXT.get(incident.kind, incident.kind) + _duration_text(incident.detail)
+    return SIGNAL_TEXT.get(incident.kind, incident.kind) + signals.summary(incident.detail)

@@ -143,26 +143,10 @@ def room_page(room_id: int):  # type: ignore[no-untyped-def]
 @pages.get("/proctor/rooms/<int:room_id>/record")
 @staff_required
 def record_page(room_id: int):  # type: ignore[no-untyped-def]
-    member = current_staff()
-    session_id = request.args.get("session", type=int)
-    view = proctoring.room_view(db(), member, room_id, session_id, now())
-    record = db().scalar(
-        select(models.RoomRecord).where(
-            models.RoomRecord.room_id == room_id, models.RoomRecord.session_id == view["session"]["id"]
-        )
-    )
-    content = record.content if record else {k: view[k] for k in ("summary", "tiles", "events", "staffing")}
+    record = proctoring.room_record(db(), current_staff(), room_id, request.args.get("session", type=int), now())
     if request.args.get("format") == "json":
-        return jsonify(
-            {
-                "room": view["room"],
-                "session": view["session"],
-                "signed": record is not None,
-                "signatures": record.signatures if record else [],
-                **content,
-            }
-        )
-    return render_template("proctor/record.html", view=view, content=content, record=record)
+        return jsonify(record)
+    return render_template("proctor/record.html", record=record)
 
 
 # --- API ----------------------------------------------------------------------------------------------
@@ -172,6 +156,17 @@ def record_page(room_id: int):  # type: ignore[no-untyped-def]
 @staff_required
 def room_view(room_id: int):  # type: ignore[no-untyped-def]
     return jsonify(proctoring.room_view(db(), current_staff(), room_id, request.args.get("session", type=int), now()))
+
+
+@api.get("/rooms/<int:room_id>/events")
+@staff_required
+def room_events(room_id: int):  # type: ignore[no-untyped-def]
+    """A page of the room's events in one session's record, older than event ``before``."""
+    args = request.args
+    events, more = proctoring.events_page(
+        db(), current_staff(), room_id, args.get("session", type=int), args.get("before", type=int)
+    )
+    return jsonify({"events": events, "more": more})
 
 
 def _int(data: dict, name: str, *, required: bool = False) -> int | None:

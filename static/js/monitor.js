@@ -37,8 +37,25 @@
     if (link) link.href = "/proctor/rooms/" + roomId + "/record?session=" + snapshot.session.id;
     $("events").innerHTML = "";
     for (const e of snapshot.events.slice().reverse()) addEvent(e, false);
+    showOlder(snapshot.events, snapshot.events_more);
     renderTiles(); renderSummary(); renderPending();
   }
+
+  // The record holds every event of the session: the newest page comes with the snapshot, older
+  // pages on request.
+  let oldest = null;
+  function showOlder(events, more) {
+    if (events.length) oldest = events[events.length - 1].id;
+    $("older-events").hidden = !more;
+  }
+  $("older-events").addEventListener("click", async () => {
+    const url = "/api/v1/proctor/rooms/" + roomId + "/events?session=" + view.session.id + "&before=" + oldest;
+    const response = await fetch(url, { credentials: "same-origin" });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) { $("error").textContent = data.message || "加载失败"; return; }
+    for (const e of data.events) addEvent(e, false, true);
+    showOlder(data.events, data.more);
+  });
 
   function renderSummary() {
     if (!view) return;
@@ -82,7 +99,7 @@
     }
   }
 
-  function addEvent(e, live) {
+  function addEvent(e, live, older) {
     const li = document.createElement("li");
     li.dataset.kind = e.kind.startsWith("action:") || ["admit", "start", "pause", "resume", "extend", "message", "force_submit",
       "terminate", "terminate_request", "move", "unlock", "record", "sign"].includes(e.kind) ? "action" : "incident";
@@ -90,7 +107,7 @@
     li.textContent = at + "　" + (e.seat ? e.seat + "号 " + (e.name || "") + "　" : "") + e.text + (e.by ? "（" + e.by + "）" : "");
     const filter = $("event-filter").value;
     li.hidden = filter && li.dataset.kind !== filter;
-    $("events").prepend(li);
+    if (older) $("events").append(li); else $("events").prepend(li);
     if (live && ["terminate_request", "terminate", "sign"].includes(e.kind)) refresh();
   }
   $("event-filter").addEventListener("change", function () {

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from cbt.core.errors import CbtError, Conflict, Forbidden, InvalidInput, NotFound
+from cbt.core.signals import Signal
 from cbt.db import models
 from cbt.db.session import make_engine, make_session_factory, transaction
 from cbt.services import attempts, audit, candidates, proctoring, staff
@@ -295,7 +296,7 @@ def test_dashboard_states_progress_and_staffing(sessions, day, people):
         q = attempts.attempt_view(s, c1, now)["items"][0]
     run(sessions, attempts.save_response, c1, q["id"], [q["options"][0]["id"]], 1, now)
     run(sessions, proctoring.set_presence, c1, True, now)
-    run(sessions, proctoring.candidate_signal, c1, "tab_hidden", {"seconds": 12.0}, now)
+    run(sessions, proctoring.candidate_signal, c1, Signal("tab_hidden", 12.0), now)
     with sessions() as s:
         view = proctoring.room_view(s, people["p1"], r1, None, now)
     tiles = {t["candidate_id"]: t for t in view["tiles"]}
@@ -320,12 +321,32 @@ def test_a_restarted_server_clears_presence_and_records_who_comes_back(sessions,
     start_candidate(sessions, day, c1, t1, i1)
     run(sessions, proctoring.set_presence, c1, True, day.clock())
     run(sessions, proctoring.set_presence, c2, True, day.clock())  # logged in elsewhere, not started
+    day.clock.advance(minutes=5)
     assert run(sessions, proctoring.clear_presence, day.clock()) == 2  # the process that held them died
     with sessions() as s:
         assert not s.scalars(select(models.Candidate.id).where(models.Candidate.online.is_(True))).all()
     fx = run(sessions, proctoring.set_presence, c1, True, day.clock())  # the page reconnects
     assert [e["kind"] for e in fx.events] == ["reconnected"]
     assert run(sessions, proctoring.clear_presence, day.clock()) == 1
+
+
+def test_presence_flapping_is_counted_into_one_incident_per_kind(sessions, day, people):
+    (c1, t1, i1) = people["candidates"][0]
+    start_candidate(sessions, day, c1, t1, i1)
+    events = run(sessions, proctoring.set_presence, c1, True, day.clock()).events  # the page is connected
+    for _ in range(20):  # a flaky cable: the page drops and comes back twenty times in a few seconds
+        for online in (False, True):
+            events += run(sessions, proctoring.set_presence, c1, online, day.clock()).events
+            day.clock.advance(seconds=0.1)
+    with sessions() as s:
+        stored = s.scalars(
+            select(models.Incident).where(
+                models.Incident.candidate_id == c1, models.Incident.kind.in_(["disconnected", "reconnected"])
+            )
+        ).all()
+    counts = {i.kind: i.detail.get("count", 1) for i in stored}
+    assert len(stored) == 2 and counts == {"disconnected": 20, "reconnected": 21}
+    assert len(events) <= 2, "the room's event list gets the first of each kind, not forty"
 
 
 def test_the_exam_administrator_broadcasts_to_every_room_of_the_batch(sessions, day, people):

@@ -113,7 +113,7 @@ def test_page_signals_reach_the_proctor_and_thresholds_apply(app, candidate, cre
     assert sock.emit("signal", {"kind": "tab_hidden", "seconds": 9.5}, namespace="/exam", callback=True) == {
         "recorded": True
     }
-    assert sock.emit("signal", {"kind": "rm -rf"}, namespace="/exam", callback=True) == {"error": "bad_signal"}
+    assert sock.emit("signal", {"kind": "rm -rf"}, namespace="/exam", callback=True)["error"] == "bad_signal"
     assert not sock.emit("watch", {"room_id": crew["room"]}, namespace="/exam", callback=True), "no proctor events here"
     events = received(mon, "/monitor", "event")
     assert [e["args"][0]["kind"] for e in events] == ["tab_hidden"]
