@@ -170,6 +170,7 @@ def init_realtime(
         cors_allowed_origins=[],
         ping_interval=ping[0],
         ping_timeout=ping[1],
+        max_http_buffer_size=64 * 1024,  # a long-polling page's message: the same bound as a WebSocket's
     )
     app.wsgi_app = Entry(app, socketio, flask_wsgi)  # type: ignore[method-assign]
     if mode == "gevent":  # our own WebSocket: framing, direct writes, pings on timers (websocket.py)

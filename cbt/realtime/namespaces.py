@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -13,7 +14,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room
 from sqlalchemy.orm import Session
 
 from cbt.core import signals
-from cbt.core.errors import BadRequest, CbtError, Unauthorized
+from cbt.core.errors import BadRequest, CbtError, TooManyRequests, Unauthorized
 from cbt.realtime import Realtime, candidate_channel, room_candidates_channel, room_channel
 from cbt.services import attempts, candidates, proctoring, staff
 from cbt.services.candidates import LoginInfo
@@ -21,10 +22,16 @@ from cbt.services.proctoring import Effects
 from cbt.web import tokens
 
 log = logging.getLogger(__name__)
+MAX_CONNECTIONS = 3  # live channels one login may hold open in a process (a page, a reload, a spare)
 
 
 def _secret() -> str:
     return current_app.config["SECRET_KEY"]
+
+
+def _token(auth: Any) -> object:
+    """The token a client connected with (``{"token": ...}``); anything else is no token."""
+    return auth.get("token") if isinstance(auth, dict) else None
 
 
 def _error(exc: CbtError) -> dict[str, Any]:
@@ -42,16 +49,23 @@ class ExamNamespace(socketio.Namespace):
         super().__init__(namespace)
         self.rt = realtime
         self.who: dict[str, LoginInfo] = {}  # sid -> the login that opened it
-        self.budgets: dict[str, signals.Budget] = {}  # sid -> its page signals' budget
+        # login id -> its page signals' budget: one per login, not per connection (a page that is
+        # dropped for flooding and connects again does not start afresh)
+        self.budgets: dict[int, signals.Budget] = {}
+        self.per_login: dict[int, int] = defaultdict(int)  # login id -> its open sockets in this process
 
     def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         try:
-            data = tokens.verify(self.rt.app.config["SECRET_KEY"], (auth or {}).get("token"), "candidate")
+            data = tokens.verify(self.rt.app.config["SECRET_KEY"], _token(auth), "candidate")
             with self.rt.app.extensions["cbt.sessions"]() as session:
                 login = candidates.authenticate_id(session, data["login"])
         except CbtError as exc:
             raise ConnectionRefusedError(_error(exc)) from exc
+        if self.per_login.get(login.login_id, 0) >= MAX_CONNECTIONS:
+            refused = TooManyRequests("该考生的实时连接过多，请关闭多余的考试页面", code="too_many_connections")
+            raise ConnectionRefusedError(_error(refused))
         self.who[sid] = login
+        self.per_login[login.login_id] += 1
         self.enter_room(sid, candidate_channel(login.candidate_id))
         self.enter_room(sid, room_candidates_channel(login.room_id))
         self.rt.connections[login.candidate_id] += 1
@@ -60,9 +74,11 @@ class ExamNamespace(socketio.Namespace):
 
     def on_disconnect(self, sid: str, reason: Any = None) -> None:
         login = self.who.pop(sid, None)
-        self.budgets.pop(sid, None)
         if login is None:
             return
+        self.per_login[login.login_id] -= 1
+        if self.per_login[login.login_id] <= 0:
+            del self.per_login[login.login_id]
         candidate_id = login.candidate_id
         self.rt.connections[candidate_id] -= 1
         if self.rt.connections[candidate_id] <= 0:
@@ -89,7 +105,7 @@ class ExamNamespace(socketio.Namespace):
             return {"error": "not_logged_in"}
         try:
             signal = signals.parse(data)
-            self.budgets.setdefault(sid, signals.Budget()).spend(self.rt.now().timestamp())
+            self.budgets.setdefault(login.login_id, signals.Budget()).spend(self.rt.now().timestamp())
             thresholds = self.rt.app.config.get("CBT_SIGNAL_THRESHOLDS", signals.DEFAULT_THRESHOLDS)
             if not signal.worth_recording(thresholds):
                 return {"recorded": False}
@@ -173,7 +189,7 @@ class MonitorNamespace(Namespace):
 
     def on_connect(self, auth: Any = None) -> None:
         try:
-            data = tokens.verify(_secret(), (auth or {}).get("token"), "staff")
+            data = tokens.verify(_secret(), _token(auth), "staff")
             with current_app.extensions["cbt.sessions"]() as session:
                 self.who[request.sid] = staff.get(session, data["sub"])  # type: ignore[attr-defined]
         except CbtError as exc:

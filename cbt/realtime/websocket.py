@@ -32,8 +32,15 @@ from engineio.socket import Socket
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_MESSAGE = 64 * 1024  # engine.io's own limit is larger; the pages' messages are a few hundred bytes
+# What a page may leave unread: a paper (~100 KB of JSON) and the pushes of a busy minute. A client
+# that reads nothing (pings and never reads the pongs) meets it and is dropped; and while anything
+# is unsent this side reads no more of its frames, so the client's own sends stall.
+MAX_UNSENT = 1024 * 1024
+# Frames a page may send: a page sends a few a minute (answers, signals, receipts, pongs); a client
+# past this is flooding, and is closed (1008) before its messages cost the server any more.
+FRAMES_PER_SECOND, FRAME_BURST = 20, 200
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-NORMAL, PROTOCOL_ERROR, INVALID_DATA, TOO_BIG = 1000, 1002, 1007, 1009
+NORMAL, PROTOCOL_ERROR, INVALID_DATA, POLICY, TOO_BIG = 1000, 1002, 1007, 1008, 1009
 
 
 class Closed(Exception):
@@ -80,8 +87,11 @@ class WebSocket:
         self._sock: Any = None  # engine.io sets its read timeout (ping interval + timeout) on it
         self._buffer = b""
         self._unsent: list[bytes] = []  # what the socket could not take yet, oldest first
+        self._unsent_bytes = 0
+        self._drained: Any = None  # a gevent Event, set while nothing is unsent (made when first needed)
         self._shut_after_unsent = False
         self.closed = False
+        self._allowance, self._counted_at = float(FRAME_BURST), time.monotonic()
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         sock = environ.get("gunicorn.socket")
@@ -142,7 +152,7 @@ class WebSocket:
         if self.closed:
             return
         if self._unsent:  # the unsent greenlet is at work: after what it has, in order
-            self._unsent.append(data)
+            self._queue(data)
             return
         try:
             sent = self._sock._sock.send(data)  # gevent's socket over a non-blocking one: never waits
@@ -153,25 +163,43 @@ class WebSocket:
             return
         if sent < len(data):
             from gevent import spawn
+            from gevent.event import Event
 
-            self._unsent.append(data[sent:])
+            self._drained = self._drained or Event()
+            self._drained.clear()
+            self._queue(data[sent:])
             spawn(self._send_unsent)
+
+    def _queue(self, data: bytes) -> None:
+        """Keep what the page has not taken yet, up to :data:`MAX_UNSENT`; past it the page is dropped
+        (it reads nothing: no close frame would reach it either)."""
+        self._unsent_bytes += len(data)
+        if self._unsent_bytes > MAX_UNSENT:
+            self._gone(both=True)
+            return
+        self._unsent.append(data)
 
     def _send_unsent(self) -> None:
         try:
             while self._unsent:
                 self._sock.sendall(self._unsent[0])  # waits for the page, up to the read timeout
-                self._unsent.pop(0)
+                self._unsent_bytes -= len(self._unsent.pop(0))
         except OSError:
             self._gone()
             return
+        finally:
+            self._drained.set()
         if self._shut_after_unsent:
             self._shut()
 
-    def _gone(self) -> None:
+    def _gone(self, both: bool = False) -> None:
         self.closed = True
         self._unsent.clear()
-        self._shut()
+        self._unsent_bytes = 0
+        if self._drained is not None:
+            self._drained.set()
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(2 if both else 1)  # both: the reader stops too
 
     def _message(self) -> str | bytes:
         kind, parts, size = 0, [], 0
@@ -206,7 +234,16 @@ class WebSocket:
             raise Closed(INVALID_DATA) from None
 
     def _frame(self) -> tuple[bool, int, bytes]:
+        if self._unsent and not self._drained.wait(self._sock.gettimeout()):
+            raise Closed(None)  # the page has read nothing for a whole ping timeout
+        if self.closed:
+            raise Closed(None)
         b0, b1 = self._read(2)
+        now = time.monotonic()
+        self._allowance = min(FRAME_BURST, self._allowance + (now - self._counted_at) * FRAMES_PER_SECOND) - 1
+        self._counted_at = now
+        if self._allowance < 0:
+            raise Closed(POLICY)  # a flood
         fin, opcode, length = bool(b0 & 0x80), b0 & 0x0F, b1 & 0x7F
         if b0 & 0x70 or not b1 & 0x80:
             raise Closed(PROTOCOL_ERROR)  # no extension was agreed; a client always masks

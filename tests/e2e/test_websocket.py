@@ -194,7 +194,8 @@ def test_the_live_channel_over_long_polling_as_a_page_falls_back(server, transpo
         page.sio.on("admitted", lambda data: admitted.set(), namespace="/exam")
         await proctor.watch()
         await page.arrive(went)
-        assert await page.sio.call("signal", {"kind": "nope"}, namespace="/exam", timeout=10) == {"error": "bad_signal"}
+        reply = await page.sio.call("signal", {"kind": "nope"}, namespace="/exam", timeout=10)
+        assert reply["error"] == "bad_signal" and reply["status"] == 422
         await proctor.admit_room()
         await asyncio.wait_for(admitted.wait(), 10)
         await page.start(went)  # 开始考试 over the live channel, the paper in its answer
