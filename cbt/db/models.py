@@ -312,6 +312,22 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column()
 
 
+class StaffLogin(Base):
+    """A staff member's signed-in session (the cookie holds its token); it ends at sign-out, at a
+    password reset and when the account is deactivated, and every request and socket event asks."""
+
+    __tablename__ = "staff_logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
 class RoomStaff(Base):
     """A proctor assigned to a room, and whether their dashboard is open now (for the staffing rule)."""
 

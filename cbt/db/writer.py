@@ -89,11 +89,27 @@ class Writer:
         return outcome
 
     def _take_gathered(self, session: Session, job: Callable[[Session, list[Any]], list[Any]], items: list) -> list:
+        """``job`` for all the items at once; if that fails, for each alone, so one bad item fails only
+        itself (its error its outcome) and the others are still done."""
         with self._gathering_lock:  # closed: what arrives from now on waits for the next call
             open_ = self._gathering.get(job)
             if open_ is not None and open_[0] is items:
                 del self._gathering[job]
-        return job(session, items)
+        try:
+            with session.begin_nested():
+                return job(session, items)
+        except Exception:
+            log.exception(
+                "writer %s: a gathered %s of %d items failed; each alone", self._name, job.__name__, len(items)
+            )
+        outcomes: list[Any] = []
+        for item in items:
+            try:
+                with session.begin_nested():
+                    outcomes.append(job(session, [item])[0])
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
 
     def submit(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
         return self._submit(False, job, args, kwargs)

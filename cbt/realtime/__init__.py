@@ -13,6 +13,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -20,12 +21,13 @@ from sqlalchemy import select
 
 from cbt.db import models
 from cbt.db.writer import Writer
-from cbt.services import proctoring
+from cbt.services import candidates, proctoring, staff
 from cbt.services.proctoring import Effects
 
 log = logging.getLogger(__name__)
 COALESCE_SECONDS = 0.5  # tiles within a second of the change; measured in docs/performance.md
 TILE_ROOMS_AT_ONCE = 8  # rooms whose tiles are computed in one go (about 240 tiles, 10-30 ms)
+LOGIN_CHECK_SECONDS = 5  # how soon a socket of a session ended elsewhere is disconnected
 
 
 def candidate_channel(candidate_id: int) -> str:
@@ -51,6 +53,8 @@ class Realtime:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.connections: dict[int, int] = defaultdict(int)  # candidate id -> open sockets in this process
+        self.exam: Any = None  # the namespaces (cbt.realtime.namespaces), set by init_realtime
+        self.monitor: Any = None
 
     def publish(self, fx: Effects) -> None:
         """Push what a committed change means: candidate events, room events, tile refreshes."""
@@ -87,6 +91,43 @@ class Realtime:
             fx = Effects(room_id, {candidate_id})
             fx.pushes.append((candidate_id, "submitted", {"reason": "deadline", "message": "考试时间到，已自动交卷。"}))
             self.publish(fx)
+
+    # Sessions that ended (a sign-out, a second login, 换机, a password reset, a deactivated account)
+    # lose their sockets: at once where this process ended them, and within LOGIN_CHECK_SECONDS
+    # wherever else (another process, the command line), by asking the database.
+
+    def candidate_logins_ended(self, login_ids: set[int]) -> None:
+        self._disconnect(self.exam.login_ids(), login_ids, "/exam")
+
+    def staff_logins_ended(self, login_ids: set[int]) -> None:
+        self._disconnect(self.monitor.login_ids(), login_ids, "/monitor")
+
+    def _disconnect(self, open_: dict[int, list[str]], ended: set[int], namespace: str) -> None:
+        for login_id in ended.intersection(open_):
+            for sid in open_[login_id]:
+                self.socketio.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+
+    def check_logins(self) -> None:
+        """Disconnect every socket of this process whose login has ended."""
+        exam, monitor = self.exam.login_ids(), self.monitor.login_ids()
+        if not exam and not monitor:
+            return
+        with self.app.extensions["cbt.sessions"]() as session:
+            ended_candidates = set(exam) - candidates.live_logins(session, exam)
+            ended_staff = set(monitor) - staff.live_logins(session, monitor)
+        self._disconnect(exam, ended_candidates, "/exam")
+        self._disconnect(monitor, ended_staff, "/monitor")
+
+    def start_login_checks(self) -> None:
+        def loop() -> None:
+            while True:
+                self.socketio.sleep(LOGIN_CHECK_SECONDS)
+                try:
+                    self.check_logins()
+                except Exception:
+                    log.exception("checking the live channels' logins failed")
+
+        threading.Thread(target=loop, name="cbt-logins", daemon=True).start()
 
     def _ensure_started(self) -> None:
         if self._thread is None:
@@ -180,7 +221,8 @@ def init_realtime(
     realtime = Realtime(app, socketio, writer, now)
     from cbt.realtime.namespaces import ExamNamespace, MonitorNamespace
 
-    socketio.server.register_namespace(ExamNamespace("/exam", realtime))
-    socketio.on_namespace(MonitorNamespace("/monitor", realtime))
+    realtime.exam, realtime.monitor = ExamNamespace("/exam", realtime), MonitorNamespace("/monitor", realtime)
+    socketio.server.register_namespace(realtime.exam)
+    socketio.on_namespace(realtime.monitor)
     app.extensions["cbt.realtime"] = realtime
     return realtime

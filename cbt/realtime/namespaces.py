@@ -14,7 +14,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room
 from sqlalchemy.orm import Session
 
 from cbt.core import signals
-from cbt.core.errors import BadRequest, CbtError, TooManyRequests, Unauthorized
+from cbt.core.errors import BadRequest, CbtError, InvalidInput, TooManyRequests, Unauthorized
 from cbt.realtime import Realtime, candidate_channel, room_candidates_channel, room_channel
 from cbt.services import attempts, candidates, proctoring, staff
 from cbt.services.candidates import LoginInfo
@@ -99,33 +99,45 @@ class ExamNamespace(socketio.Namespace):
             self.rt.publish(done.result())
 
     def on_signal(self, sid: str, data: Any) -> dict[str, Any]:
-        """A page signal, checked (:func:`cbt.core.signals.parse`) and within the connection's budget."""
-        login = self.who.get(sid)
-        if login is None:
-            return {"error": "not_logged_in"}
+        """A page signal, checked (:func:`cbt.core.signals.parse`) and within the login's budget before
+        anything else is asked; then recorded for the live login."""
+        opened = self.who.get(sid)
+        if opened is None:
+            return _error(Unauthorized("请先登录", code="not_logged_in"))
         try:
             signal = signals.parse(data)
-            self.budgets.setdefault(login.login_id, signals.Budget()).spend(self.rt.now().timestamp())
-            thresholds = self.rt.app.config.get("CBT_SIGNAL_THRESHOLDS", signals.DEFAULT_THRESHOLDS)
-            if not signal.worth_recording(thresholds):
-                return {"recorded": False}
-            fx = self.rt.writer.run(proctoring.candidate_signal, login.candidate_id, signal, self.rt.now())
+            self.budgets.setdefault(opened.login_id, signals.Budget()).spend(self.rt.now().timestamp())
         except CbtError as exc:
             return _error(exc)
-        self.rt.publish(fx)
-        return {"recorded": True}
+        thresholds = self.rt.app.config.get("CBT_SIGNAL_THRESHOLDS", signals.DEFAULT_THRESHOLDS)
+        if not signal.worth_recording(thresholds):
+            return {"recorded": False}
+
+        def record(login: LoginInfo, session: Session) -> dict[str, Any]:
+            self.rt.publish(self.rt.writer.run(proctoring.candidate_signal, login.candidate_id, signal, self.rt.now()))
+            return {"recorded": True}
+
+        return self._as_candidate(sid, record)
 
     def on_ack(self, sid: str, data: Any) -> dict[str, Any]:
-        login = self.who.get(sid)
-        if login is None:
-            return {"error": "not_logged_in"}
-        try:
+        """我已知晓: the candidate read a message (receipts are gathered many to a writer job)."""
+
+        def acknowledge(login: LoginInfo, session: Session) -> dict[str, Any]:
             message_id = data.get("message_id") if isinstance(data, dict) else None
+            if not proctoring.is_id(message_id):  # checked before it is gathered with others
+                raise InvalidInput("消息编号无效", code="bad_message_id")
             receipt = (login.candidate_id, message_id, self.rt.now())
             self.rt.publish(self.rt.writer.run_gathered(proctoring.acknowledge_all, receipt))
-        except CbtError as exc:
-            return _error(exc)
-        return {"acknowledged": True}
+            return {"acknowledged": True}
+
+        return self._as_candidate(sid, acknowledge)
+
+    def login_ids(self) -> dict[int, list[str]]:
+        """The logins with a socket open in this process, and their sockets."""
+        found: dict[int, list[str]] = defaultdict(list)
+        for sid, login in list(self.who.items()):
+            found[login.login_id].append(sid)
+        return found
 
     # 开始考试, each answer and 交卷 over the live channel: the same use cases and answers as the HTTP API
     # (POST .../attempt/start, PUT .../attempt/responses/<question id>, POST .../attempt/submit), at
@@ -171,6 +183,9 @@ class ExamNamespace(socketio.Namespace):
                 return act(login, session)
         except CbtError as exc:
             return _error(exc)
+        except Exception:  # answered all the same: a page never waits for a reply that does not come
+            log.exception("live channel: %s failed", getattr(act, "__name__", "an event"))
+            return {"error": "server_error", "message": "服务器内部错误，请重试", "status": 500}
 
     def _write(self, login: LoginInfo, job: Callable[..., dict], *args: Any) -> dict[str, Any]:
         result = self.rt.writer.run(job, *args)
@@ -191,7 +206,7 @@ class MonitorNamespace(Namespace):
         try:
             data = tokens.verify(_secret(), _token(auth), "staff")
             with current_app.extensions["cbt.sessions"]() as session:
-                self.who[request.sid] = staff.get(session, data["sub"])  # type: ignore[attr-defined]
+                self.who[request.sid] = staff.authenticate_login(session, data.get("login"))  # type: ignore[attr-defined]
         except CbtError as exc:
             raise ConnectionRefusedError(_error(exc)) from exc
 
@@ -202,6 +217,7 @@ class MonitorNamespace(Namespace):
             return {"error": "bad_request"}
         try:
             with current_app.extensions["cbt.sessions"]() as session:
+                member = staff.authenticate_login(session, member.login_id)  # still signed in, still active
                 view = proctoring.room_view(session, member, room_id, data.get("session_id"), self.rt.now())
         except CbtError as exc:
             return _error(exc)
@@ -212,11 +228,20 @@ class MonitorNamespace(Namespace):
             self.rt.publish(fx)
         return {"snapshot": view}
 
+    def login_ids(self) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = defaultdict(list)
+        for sid, member in list(self.who.items()):
+            found[member.login_id].append(sid)
+        return found
+
     def on_disconnect(self, reason: Any = None) -> None:
         member = self.who.pop(request.sid, None)  # type: ignore[attr-defined]
         room_id = self.watching.pop(request.sid, None)  # type: ignore[attr-defined]
         if member is not None and room_id is not None and member.role == "proctor":
-            still = any(self.who.get(sid) == member and r == room_id for sid, r in self.watching.items())
+            still = any(
+                (other := self.who.get(sid)) is not None and other.id == member.id and r == room_id
+                for sid, r in self.watching.items()
+            )
             if not still:
                 self.rt.publish(
                     self.rt.writer.run_behind(proctoring.set_staff_presence, member, room_id, False, self.rt.now())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +28,7 @@ class LoginInfo:
     room_id: int
     token: str
     csrf_token: str
-    replaced_previous: bool = False  # this login ended an older one (an incident for the proctor)
+    replaced: tuple[int, ...] = ()  # the older logins this one ended (an incident for the proctor)
 
 
 # Built once: every candidate of a start storm runs them (docs/performance.md).
@@ -89,7 +90,7 @@ def login(
             "user_agent": (user_agent or "")[:300],
         },
     ).scalar_one()
-    return LoginInfo(login_id, candidate.id, candidate.room_id, token, csrf_token, bool(previous))
+    return LoginInfo(login_id, candidate.id, candidate.room_id, token, csrf_token, tuple(p.id for p in previous))
 
 
 def authenticate(session: Session, token: str | None) -> LoginInfo:
@@ -119,6 +120,14 @@ def _live(entry: Row | None) -> LoginInfo:
             raise Unauthorized("监考员已为您换机，请到新座位重新登录", code="session_moved")
         raise Unauthorized("您已退出登录，请重新登录", code="not_logged_in")
     return LoginInfo(entry.id, entry.candidate_id, entry.room_id, entry.token, entry.csrf_token)
+
+
+def live_logins(session: Session, login_ids: Iterable[int]) -> set[int]:
+    """Which of these logins are still live (the sockets of the others are to be disconnected)."""
+    ids, live = list(login_ids), set()
+    for i in range(0, len(ids), 500):
+        live |= set(session.scalars(select(_L.id).where(_L.id.in_(ids[i : i + 500]), _L.ended_at.is_(None))))
+    return live
 
 
 def logout(session: Session, token: str, *, now: datetime) -> None:

@@ -441,8 +441,9 @@ _ACK_DONE = select(_MA.message_id, _MA.candidate_id).where(
 _ACK_INSERT = insert(_MA)
 
 
-def _is_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def is_id(value: object) -> bool:
+    """A row id: an integer a database column holds (a page may send anything)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
 def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, datetime]]) -> list[Effects | CbtError]:
@@ -450,7 +451,7 @@ def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, date
     brings every candidate's receipt within seconds. One outcome per (candidate id, message id, when),
     in order: its Effects, or the error of a receipt refused. A receipt changes no tile (it is an
     event of the room); twice is once."""
-    message_ids = {m for _, m, _ in receipts if _is_id(m)}
+    message_ids = {m for _, m, _ in receipts if is_id(m)}
     db = session.connection()
     messages = {r.id: r for r in db.execute(_ACK_MESSAGES, {"ids": list(message_ids)})} if message_ids else {}
     candidate_ids = list({c for c, _, _ in receipts})
@@ -466,7 +467,7 @@ def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, date
     outcomes: list[Effects | CbtError] = []
     rows = []
     for candidate_id, message_id, now in receipts:
-        if not _is_id(message_id):
+        if not is_id(message_id):
             outcomes.append(InvalidInput("消息编号无效", code="bad_message_id"))
             continue
         m, c = messages.get(message_id), who.get(candidate_id)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +31,7 @@ class StaffInfo:
     username: str
     name: str
     role: str
+    login_id: int = 0  # the signed-in session this request or socket belongs to (0: none, e.g. the CLI)
 
     @property
     def actor(self) -> str:
@@ -71,8 +73,8 @@ def demo_account(session: Session, username: str, name: str, role: str, *, now: 
     if row is None:
         create_staff(session, username, name, role, password, now=now, actor=actor)
     else:
-        row.password_hash, row.active = generate_password_hash(password), True
-        audit.record(session, at=now, actor=actor, action="staff.reset_password", subject=f"staff:{username}")
+        row.active = True
+        reset_password(session, username, password, now=now, actor=actor)
     return password
 
 
@@ -109,11 +111,119 @@ def _nobody() -> str:
     return hashing(generate_password_hash, secrets.token_urlsafe(32))
 
 
-def get(session: Session, staff_id: int) -> StaffInfo:
-    row = session.get(models.Staff, staff_id)
-    if row is None or not row.active:
+def open_login(
+    session: Session, member: StaffInfo, *, now: datetime, ip: str | None, user_agent: str | None
+) -> tuple[StaffInfo, str]:
+    """After :func:`sign_in` checked the password: the server-side session (its token for the cookie)."""
+    token = secrets.token_urlsafe(32)
+    login = models.StaffLogin(
+        staff_id=member.id, token=token, created_at=now, ip=ip, user_agent=(user_agent or "")[:300]
+    )
+    session.add(login)
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor=member.actor,
+        action="staff.sign_in",
+        subject=f"staff:{member.username}",
+        detail={"ip": ip},
+    )
+    return replace(member, login_id=login.id), token
+
+
+_LIVE_LOGIN = (
+    select(models.StaffLogin.id, models.Staff)
+    .join(models.Staff, models.Staff.id == models.StaffLogin.staff_id)
+    .where(models.StaffLogin.ended_at.is_(None), models.Staff.active.is_(True))
+)
+
+
+def authenticate(session: Session, token: object) -> StaffInfo:
+    """The staff member of a live signed-in session (by its cookie token), or Unauthorized."""
+    row = (
+        session.execute(_LIVE_LOGIN.where(models.StaffLogin.token == token)).first() if isinstance(token, str) else None
+    )
+    if row is None:
         raise Unauthorized("请先登录", code="not_logged_in")
-    return _info(row)
+    return replace(_info(row.Staff), login_id=row.id)
+
+
+def authenticate_login(session: Session, login_id: object) -> StaffInfo:
+    """The same, by the session's id (a socket whose signed token names it)."""
+    row = None
+    if isinstance(login_id, int) and not isinstance(login_id, bool):
+        row = session.execute(_LIVE_LOGIN.where(models.StaffLogin.id == login_id)).first()
+    if row is None:
+        raise Unauthorized("登录已失效，请重新登录", code="not_logged_in")
+    return replace(_info(row.Staff), login_id=row.id)
+
+
+def live_logins(session: Session, login_ids: Iterable[int]) -> set[int]:
+    """Which of these sessions are still live (the sockets of the others are to be disconnected)."""
+    ids, live = list(login_ids), set()
+    for i in range(0, len(ids), 500):
+        live |= set(
+            session.scalars(
+                _LIVE_LOGIN.with_only_columns(models.StaffLogin.id).where(models.StaffLogin.id.in_(ids[i : i + 500]))
+            )
+        )
+    return live
+
+
+def sign_out(session: Session, member: StaffInfo, *, now: datetime) -> None:
+    _end_logins(session, member.id, now, "sign_out", only=member.login_id)
+    audit.record(session, at=now, actor=member.actor, action="staff.sign_out", subject=f"staff:{member.username}")
+
+
+def reset_password(session: Session, username: str, password: str | None, *, now: datetime, actor: str) -> str:
+    """A new password (generated when not given); every session of the account ends. Returns it."""
+    row = _by_username(session, username)
+    password = password or secrets.token_urlsafe(9)
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"密码至少 {MIN_PASSWORD} 位", code="weak_password")
+    row.password_hash = generate_password_hash(password)  # rare: in the writer, like any admin change
+    ended = _end_logins(session, row.id, now, "password_reset")
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action="staff.reset_password",
+        subject=f"staff:{username}",
+        detail={"sessions_ended": ended},
+    )
+    return password
+
+
+def deactivate(session: Session, username: str, *, now: datetime, actor: str) -> None:
+    """The account can no longer sign in, and every session of it ends now."""
+    row = _by_username(session, username)
+    row.active = False
+    ended = _end_logins(session, row.id, now, "deactivated")
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action="staff.deactivate",
+        subject=f"staff:{username}",
+        detail={"sessions_ended": ended},
+    )
+
+
+def _by_username(session: Session, username: str) -> models.Staff:
+    row = session.scalar(select(models.Staff).where(models.Staff.username == username))
+    if row is None:
+        raise NotFound(f"没有用户 {username}", code="staff_not_found")
+    return row
+
+
+def _end_logins(session: Session, staff_id: int, now: datetime, reason: str, only: int | None = None) -> int:
+    query = update(models.StaffLogin).where(
+        models.StaffLogin.staff_id == staff_id, models.StaffLogin.ended_at.is_(None)
+    )
+    if only is not None:
+        query = query.where(models.StaffLogin.id == only)
+    return session.execute(query.values(ended_at=now, ended_reason=reason)).rowcount  # type: ignore[attr-defined]
 
 
 def rooms_for(session: Session, staff: StaffInfo) -> list[models.Room]:

@@ -117,4 +117,5 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
         sweeper = Sweeper(sessions, writer, now, on_closed=realtime.attempts_closed)
         sweeper.start()
         app.extensions["cbt.sweeper"] = sweeper
+        realtime.start_login_checks()
     return app

@@ -56,7 +56,8 @@ def login():  # type: ignore[no-untyped-def]
             candidates.login, ticket, id_number, now=now(), ip=request.remote_addr, user_agent=request.user_agent.string
         ),
     )
-    touch(info.room_id, info.candidate_id, "second_login" if info.replaced_previous else None)
+    touch(info.room_id, info.candidate_id, "second_login" if info.replaced else None)
+    current_app.extensions["cbt.realtime"].candidate_logins_ended(set(info.replaced))  # the old page's sockets
     session.clear()
     session[SESSION_KEY] = info.token
     session.permanent = True
@@ -66,7 +67,9 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/v1/candidate/logout")
 @candidate_required
 def logout():  # type: ignore[no-untyped-def]
-    write(candidates.logout, current_login().token, now=now())
+    login = current_login()
+    write(candidates.logout, login.token, now=now())
+    current_app.extensions["cbt.realtime"].candidate_logins_ended({login.login_id})
     session.clear()
     return jsonify({"status": "logged_out"})
 

@@ -30,20 +30,22 @@ CSRF_KEY = "staff_csrf"
 
 
 def current_staff() -> staff.StaffInfo:
+    """The staff member of this request's live session (asked of the database every request)."""
     if "staff" not in g:
-        staff_id = session.get(STAFF_KEY)
-        if not isinstance(staff_id, int):
-            raise Unauthorized("请先登录", code="not_logged_in")
-        g.staff = staff.get(db(), staff_id)
+        g.staff = staff.authenticate(db(), session.get(STAFF_KEY))
     return g.staff
 
 
 def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if request.blueprint == "proctor" and not isinstance(session.get(STAFF_KEY), int):
-            return redirect(url_for("proctor.login_page"))
-        current_staff()
+        try:
+            current_staff()
+        except Unauthorized:
+            if request.blueprint == "proctor":  # a page: back to the sign-in form
+                session.pop(STAFF_KEY, None)
+                return redirect(url_for("proctor.login_page"))
+            raise
         check_csrf(str(session.get(CSRF_KEY, "")))
         return view(*args, **kwargs)
 
@@ -63,11 +65,13 @@ def login_page():  # type: ignore[no-untyped-def]
             member = current_app.extensions["cbt.login_limiter"].staff(
                 username, request.remote_addr, lambda: staff.sign_in(db(), username, password)
             )
+            where = {"ip": request.remote_addr, "user_agent": request.user_agent.string}
+            _, token = write(staff.open_login, member, now=now(), **where)
         except CbtError as exc:
             error = exc.message
         else:
             session.clear()
-            session[STAFF_KEY] = member.id
+            session[STAFF_KEY] = token
             session[CSRF_KEY] = secrets.token_urlsafe(32)
             return redirect(url_for("proctor.rooms_page"))
     session.setdefault(CSRF_KEY, secrets.token_urlsafe(32))
@@ -77,6 +81,9 @@ def login_page():  # type: ignore[no-untyped-def]
 @pages.post("/staff/logout")
 @staff_required
 def logout():  # type: ignore[no-untyped-def]
+    member = current_staff()
+    write(staff.sign_out, member, now=now())
+    current_app.extensions["cbt.realtime"].staff_logins_ended({member.login_id})
     session.clear()
     return redirect(url_for("proctor.login_page"))
 
@@ -128,7 +135,7 @@ def message_all_page(batch_id: int):  # type: ignore[no-untyped-def]
 def room_page(room_id: int):  # type: ignore[no-untyped-def]
     member = current_staff()
     staff.check_room(db(), member, room_id, act=False)
-    token = tokens.issue(current_app.config["SECRET_KEY"], "staff", member.id)
+    token = tokens.issue(current_app.config["SECRET_KEY"], "staff", member.id, login=member.login_id)
     can_act = member.role in ("proctor", "admin")
     return render_template(
         "proctor/room.html",

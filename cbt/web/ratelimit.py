@@ -1,10 +1,12 @@
 """Login rate limiting: a sliding window of tries per key (a ticket or username, a client address).
 
-A try is counted *before* it is evaluated (reserved): under any concurrency at most ``limit`` tries
-of one key are ever checked in a window, and a burst of guesses is refused before it reaches the
-writer or the password hash. A try that signs in gives its reservation back (and clears the
-account's window); one that fails on something other than the credentials (a bad request, a busy
-server) gives it back too; a wrong ticket/ID or password keeps it, as a failure.
+A try of an account (a ticket, a username) is counted *before* it is evaluated (reserved): under any
+concurrency at most ``limit`` tries of one account are ever checked in a window, and a burst of
+guesses is refused before it reaches the writer or the password hash. A try that signs in clears the
+account's window; one that fails on something other than the credentials (a bad request, a busy
+server) gives its reservation back; a wrong ticket/ID or password keeps it, as a failure. A client
+address counts only failures (checked before, added after): a whole centre behind one NAT signing in
+at the same second is not a burst of tries, and each account it guesses meets its own limit anyway.
 
 In memory for one server process (the embedded default). Several processes (scale-out) count in the
 Redis they already share for Socket.IO, reserving in one atomic script, so a guesser spreading tries
@@ -52,19 +54,27 @@ class FailureLimiter:
             self._tries.pop(key, None)
         return tries
 
-    def reserve(self, limits: Sequence[Limit]) -> str | None:
-        """Count one try against every key, or none if any key is at its limit (then None)."""
+    def reserve(self, counted: Sequence[Limit], checked: Sequence[Limit] = ()) -> str | None:
+        """Count one try against the ``counted`` keys, or none if any key (of both) is at its limit (None)."""
         with self._lock:
             if self._now() - self._swept > self.window:  # keys never tried again are forgotten too
                 self._swept = self._now()
                 for key in list(self._tries):
                     self._recent(key)
-            if any(len(self._recent(key)) >= limit for key, limit in limits):
+            if any(len(self._recent(key)) >= limit for key, limit in (*counted, *checked)):
                 return None
-            token, at = secrets.token_hex(8), self._now()
-            for key, _ in limits:
-                self._tries.setdefault(key, self._recent(key))[token] = at
+            token = secrets.token_hex(8)
+            for key, _ in counted:
+                self._add(key, token)
             return token
+
+    def _add(self, key: str, token: str) -> None:
+        self._tries.setdefault(key, self._recent(key))[token] = self._now()
+
+    def fail(self, token: str, key: str) -> None:
+        """A failure to count against ``key`` after the try (a client address)."""
+        with self._lock:
+            self._add(key, token)
 
     def release(self, token: str, *keys: str) -> None:
         """Give a reserved try back: it was not a failure."""
@@ -88,20 +98,21 @@ class FailureLimiter:
 
         ``locked`` is the message for the person refused (what to do now).
         """
-        token = self.reserve((account, address))
+        token = self.reserve((account,), (address,))
         if token is None:
             raise TooManyRequests(locked)
         try:
             result = sign_in()
         except CbtError as exc:
-            if exc.code != "invalid_credentials":
-                self.release(token, account[0], address[0])
+            if exc.code == "invalid_credentials":
+                self.fail(token, address[0])
+            else:
+                self.release(token, account[0])
             raise
         except BaseException:
-            self.release(token, account[0], address[0])
+            self.release(token, account[0])
             raise
         self.clear(account[0])
-        self.release(token, address[0])
         return result
 
     # The platform's two sign-ins, with separate address keys: a room of candidates behind one NAT
@@ -125,16 +136,17 @@ class FailureLimiter:
         return locked
 
 
-# Atomically: drop tries older than the window, refuse if any key is at its limit, else add the try.
-# KEYS: the keys; ARGV: cutoff, now, token, ttl seconds, then one limit per key.
+# Atomically: drop tries older than the window, refuse if any key is at its limit, else add the try
+# to the first ARGV[5] keys (the counted ones). KEYS: the keys; ARGV: cutoff, now, token, ttl seconds,
+# how many keys are counted, then one limit per key.
 _RESERVE = """
 for i, key in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
-  if redis.call('ZCARD', key) >= tonumber(ARGV[4 + i]) then return 0 end
+  if redis.call('ZCARD', key) >= tonumber(ARGV[5 + i]) then return 0 end
 end
-for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, ARGV[2], ARGV[3])
-  redis.call('EXPIRE', key, ARGV[4])
+for i = 1, tonumber(ARGV[5]) do
+  redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3])
+  redis.call('EXPIRE', KEYS[i], ARGV[4])
 end
 return 1
 """
@@ -161,16 +173,26 @@ class SharedFailureLimiter(FailureLimiter):
             log.warning("login tries: Redis unreachable (%s); this process counts alone", exc)
             return False, None
 
-    def reserve(self, limits: Sequence[Limit]) -> str | None:
-        now = self._now()
-        token = secrets.token_hex(8)
-        args = [(now - self.window).timestamp(), now.timestamp(), token, int(self.window.total_seconds()) + 1]
-        ok, reply = self._shared(
-            lambda: self._script(keys=[self.PREFIX + k for k, _ in limits], args=[*args, *(n for _, n in limits)])
-        )
+    def reserve(self, counted: Sequence[Limit], checked: Sequence[Limit] = ()) -> str | None:
+        now, token, limits = self._now(), secrets.token_hex(8), (*counted, *checked)
+        ttl = int(self.window.total_seconds()) + 1
+        args = [(now - self.window).timestamp(), now.timestamp(), token, ttl, len(counted), *(n for _, n in limits)]
+        ok, reply = self._shared(lambda: self._script(keys=[self.PREFIX + k for k, _ in limits], args=args))
         if not ok:
-            return super().reserve(limits)
+            return super().reserve(counted, checked)
         return token if reply == 1 else None
+
+    def fail(self, token: str, key: str) -> None:
+        super().fail(token, key)  # the fallback's window stays current
+        at, ttl = self._now().timestamp(), int(self.window.total_seconds()) + 1
+
+        def add() -> None:
+            pipe = self._redis.pipeline()
+            pipe.zadd(self.PREFIX + key, {token: at})
+            pipe.expire(self.PREFIX + key, ttl)
+            pipe.execute()
+
+        self._shared(add)
 
     def release(self, token: str, *keys: str) -> None:
         super().release(token, *keys)  # a try the fallback counted while Redis was away

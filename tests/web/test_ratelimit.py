@@ -132,3 +132,20 @@ def test_the_window_forgets_keys_without_recent_tries():
     clock[0] += timedelta(minutes=6)
     assert limiter.candidate("T9", "10.0.9.1", lambda: "signed in") == "signed in"
     assert not limiter._tries, "keys not tried again are forgotten once the window has passed"
+
+
+def test_a_whole_centre_behind_one_address_signs_in_at_the_same_second(limiter):
+    """Successful sign-ins in flight are not failures: 300 at once from one NAT all get in."""
+    gate, results = threading.Barrier(30), []
+
+    def arrive(n: int) -> None:
+        gate.wait()
+        for k in range(10):
+            results.append(limiter.candidate(f"T{n}-{k}", "10.0.0.1", lambda: "in"))
+
+    threads = [threading.Thread(target=arrive, args=(n,)) for n in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["in"] * 300
