@@ -115,6 +115,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--batch", required=True, help="batch code")
     c.add_argument("--room", required=True, help="room code, e.g. R01")
     c.set_defaults(run=cmd_staff_assign)
+    c = st.add_parser(
+        "reset-password", help="a new password (printed unless CBT_STAFF_PASSWORD is set); signs out everywhere"
+    )
+    c.add_argument("username")
+    c.set_defaults(run=cmd_staff_reset_password)
+    c = st.add_parser("deactivate", help="the account can no longer sign in; its open sessions end now")
+    c.add_argument("username")
+    c.set_defaults(run=cmd_staff_deactivate)
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(title="audit commands", metavar="ACTION")
     c = aud.add_parser("verify", help="check the audit log's hash chain")
@@ -396,6 +404,23 @@ def cmd_staff_assign(args: argparse.Namespace) -> int:
     with transaction(session):
         staff.assign(session, args.username, room.id, now=clock.now(), actor=_actor())
     print(f"已将 {args.username} 分配到 {room.name}")
+    return 0
+
+
+def cmd_staff_reset_password(args: argparse.Namespace) -> int:
+    session = _session()
+    with transaction(session):
+        given = os.environ.get("CBT_STAFF_PASSWORD")
+        password = staff.reset_password(session, args.username, given, now=clock.now(), actor=_actor())
+    print(f"已重置 {args.username} 的密码，原有登录已全部失效" + ("。" if given else f"。新密码：{password}"))
+    return 0
+
+
+def cmd_staff_deactivate(args: argparse.Namespace) -> int:
+    session = _session()
+    with transaction(session):
+        staff.deactivate(session, args.username, now=clock.now(), actor=_actor())
+    print(f"已停用 {args.username}，其登录已全部失效")
     return 0
 
 

@@ -27,6 +27,8 @@ COMMANDS = [
     ["item", "retire"],
     ["paper", "assemble"],
     ["demo"],
+    ["staff", "reset-password"],
+    ["staff", "deactivate"],
     ["audit", "verify"],
 ]
 
