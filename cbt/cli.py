@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cbt import clock
+from cbt.anchors import append as append_anchor
+from cbt.anchors import read as read_anchors
 from cbt.config import BUNDLED_PACKS, Config
 from cbt.core.assembly import assemble_parallel
 from cbt.core.blueprint import PARTS
@@ -125,8 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     c.set_defaults(run=cmd_staff_deactivate)
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(title="audit commands", metavar="ACTION")
-    c = aud.add_parser("verify", help="check the audit log's hash chain")
+    c = aud.add_parser("verify", help="check the audit log's keyed hash chain against its anchors")
     c.set_defaults(run=cmd_audit_verify)
+    c = aud.add_parser("anchor", help="append an anchor (count and head hash) to instance/audit_anchors.jsonl")
+    c.set_defaults(run=cmd_audit_anchor)
     return p
 
 
@@ -145,7 +149,7 @@ def _session(*, require_schema: bool = True) -> Session:
     engine = make_engine(config.database_url)
     if require_schema and migrate.current_revision(engine) != migrate.head_revision():
         raise CommandFailed("数据库尚未初始化或需要升级，请先运行：python -m cbt init")
-    return make_session_factory(engine)()
+    return make_session_factory(engine, config.audit_key)()
 
 
 def _print_problems(path: Path, problems: list[Problem]) -> None:
@@ -425,8 +429,19 @@ def cmd_staff_deactivate(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    broken = audit.verify_chain(_session())
-    if broken is not None:
-        raise CommandFailed(f"审计日志在第 {broken} 条记录处被篡改或损坏")
-    print("审计日志完整，哈希链校验通过。")
+    instance = Config.from_env().instance_path
+    anchors = read_anchors(instance)
+    with _session() as session:
+        finding = audit.verify_chain(session, anchors)
+    if finding is not None:
+        raise CommandFailed(finding.message)
+    print(f"审计日志完整：哈希链（带密钥）校验通过，与 {len(anchors)} 个锚点一致。")
+    return 0
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    with _session() as session:
+        point = audit.anchor(session, clock.now())
+    append_anchor(Config.from_env().instance_path, point, "cli")
+    print(f"已记录锚点：共 {point.count} 条审计记录，最新哈希 {point.head[:16]}…")
     return 0

@@ -2,6 +2,8 @@
 
 - ``CBT_DATABASE_URL``: SQLAlchemy URL; default a SQLite file ``instance/cbt.db``.
 - ``CBT_SECRET_KEY``: signing key; if unset, generated once and kept in ``instance/secret_key``.
+- ``CBT_AUDIT_KEY``: the audit log's HMAC key; if unset, generated once and kept in ``instance/audit_key``
+  (outside the database: whoever can rewrite the database cannot forge the chain without it).
 - ``CBT_MESSAGE_QUEUE``: e.g. ``redis://localhost:6379/0`` to share Socket.IO events across processes.
 - ``CBT_INSTANCE_PATH``: where the instance folder lives (default: ``instance/`` beside the package).
 - ``CBT_TRUSTED_PROXIES``: how many reverse proxies stand in front of the server (default 0); their
@@ -27,6 +29,7 @@ BUNDLED_PACKS = PROJECT_ROOT / "question_packs"
 class Config:
     database_url: str
     secret_key: str
+    audit_key: str
     message_queue: str | None
     instance_path: Path
     testing: bool = False
@@ -43,6 +46,7 @@ class Config:
         values: dict[str, object] = {
             "database_url": env.get("CBT_DATABASE_URL") or f"sqlite:///{instance / 'cbt.db'}",
             "secret_key": env.get("CBT_SECRET_KEY") or _instance_secret(instance),
+            "audit_key": env.get("CBT_AUDIT_KEY") or _instance_secret(instance, "audit_key"),
             "message_queue": env.get("CBT_MESSAGE_QUEUE") or None,
             "instance_path": instance,
             "signal_thresholds": _thresholds(env.get("CBT_SIGNAL_THRESHOLDS")),
@@ -84,9 +88,9 @@ def _count(env: Mapping[str, str], name: str) -> int:
     return int(raw)
 
 
-def _instance_secret(instance: Path) -> str:
+def _instance_secret(instance: Path, name: str = "secret_key") -> str:
     """A random key generated on first use and kept (mode 600) in the instance folder."""
-    path = instance / "secret_key"
+    path = instance / name
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:

@@ -11,6 +11,7 @@ from cbt.config import BUNDLED_PACKS, Config
 from cbt.db import migrate
 from cbt.db.session import make_engine, make_session_factory
 from cbt.packfiles import load_pack
+from tests.support.exam import AUDIT_KEY
 from tests.support.postgres import PostgresServer, fresh_database, pg_bin
 
 LSA = BUNDLED_PACKS / "lsa"
@@ -49,7 +50,7 @@ def engine(db_url):
 
 @pytest.fixture
 def session(engine):
-    with make_session_factory(engine)() as s:
+    with make_session_factory(engine, AUDIT_KEY)() as s:
         yield s
 
 

@@ -33,8 +33,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     dbapi_connection.isolation_level = None
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, audit_key: str | None = None) -> sessionmaker[Session]:
+    """Sessions of ``engine``; those that write audit events need the audit log's key (it travels in
+    ``session.info``: cbt.services.audit)."""
+    return sessionmaker(engine, expire_on_commit=False, info={"audit_key": audit_key})
 
 
 @contextmanager

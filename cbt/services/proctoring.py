@@ -403,6 +403,9 @@ def message(
     else:
         fx.pushes.append((target.id, "notice", payload))
     _log(session, fx, "message", ("广播：" if target is None else "消息：") + text, now, staff, target)
+    subject = f"room:{room_id}" if target is None else f"candidate:{target.id}"
+    detail = {"message_id": row.id, "text": text}
+    audit.record(session, at=now, actor=staff.actor, action="room.message", subject=subject, detail=detail)
     return fx
 
 
@@ -743,7 +746,11 @@ def sign_record(session: Session, staff: StaffInfo, room_id: int, exam_session_i
             models.RoomRecord.room_id == room_id, models.RoomRecord.session_id == exam_session_id
         )
     )
-    signature = {"staff": staff.actor, "name": staff.name, "at": now.isoformat()}
+    audit.record(
+        session, at=now, actor=staff.actor, action="room.sign", subject=f"room:{room_id}/session:{exam_session_id}"
+    )
+    anchor = audit.anchor(session, now)  # the audit log as it stands, this signature included
+    signature = {"staff": staff.actor, "name": staff.name, "at": now.isoformat(), "audit": anchor.as_dict()}
     if record is None:
         view = room_view(session, staff, room_id, exam_session_id, now)
         record = models.RoomRecord(
@@ -761,10 +768,7 @@ def sign_record(session: Session, staff: StaffInfo, room_id: int, exam_session_i
         session.add(record)
     elif all(s["staff"] != staff.actor for s in record.signatures):
         record.signatures = [*record.signatures, signature]
-    audit.record(
-        session, at=now, actor=staff.actor, action="room.sign", subject=f"room:{room_id}/session:{exam_session_id}"
-    )
-    fx = Effects(room_id)
+    fx = Effects(room_id, result={"audit": anchor.as_dict()})
     _log(session, fx, "sign", f"{staff.name} 签署考场记录", now, staff, None, exam_session_id)
     return fx
 

@@ -75,8 +75,8 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
     # thread pool when under gevent), never shared with request greenlets: a static pool, no locks,
     # and no reconnecting (and on SQLite no WAL checkpoint on close) for every batch.
     write_engine = make_engine(config.database_url, poolclass=StaticPool)
-    sessions = make_session_factory(engine)
-    writer = Writer(make_session_factory(write_engine))
+    sessions = make_session_factory(engine, config.audit_key)
+    writer = Writer(make_session_factory(write_engine, config.audit_key))
     app.extensions.update(
         {
             "cbt.engine": engine,

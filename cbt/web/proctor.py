@@ -15,9 +15,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+from cbt import anchors
 from cbt.core.errors import CbtError, InvalidInput, Unauthorized
 from cbt.db import models
-from cbt.services import proctoring, staff
+from cbt.services import audit, proctoring, staff
 from cbt.web import tokens
 from cbt.web.api import json_body
 from cbt.web.auth import check_csrf
@@ -290,4 +291,7 @@ def record_incident(room_id: int):  # type: ignore[no-untyped-def]
 @api.post("/rooms/<int:room_id>/sign")
 @staff_required
 def sign(room_id: int):  # type: ignore[no-untyped-def]
-    return _act(proctoring.sign_record, room_id, _int(json_body(), "session_id", required=True))
+    response = _act(proctoring.sign_record, room_id, _int(json_body(), "session_id", required=True))
+    anchor = audit.Anchor(**response.json["audit"])  # type: ignore[index]
+    anchors.append(current_app.config["CBT"].instance_path, anchor, f"room:{room_id} signed")
+    return response

@@ -13,7 +13,7 @@ from cbt.db import models
 from cbt.db.session import make_engine, make_session_factory, transaction
 from cbt.db.writer import Writer
 from cbt.services import attempts
-from tests.support.exam import plan_exam_day
+from tests.support.exam import AUDIT_KEY, plan_exam_day
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def day(db_url, lsa_pack):
 @pytest.fixture
 def sessions(day):
     engine = make_engine(day.url)
-    yield make_session_factory(engine)
+    yield make_session_factory(engine, AUDIT_KEY)
     engine.dispose()
 
 

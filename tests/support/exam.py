@@ -35,11 +35,14 @@ class ExamDay:
         return next(c for c in self.plan.candidates if c.level == level)
 
 
+AUDIT_KEY = "test-audit-key"  # the tests' audit log key (apps under test get the same: CBT_AUDIT_KEY)
+
+
 def plan_exam_day(url: str, lsa_pack, *, candidates: int = 6, minutes: float = 90, opens_in: float = 0) -> ExamDay:
     engine = make_engine(url)
     migrate.upgrade(engine)
     clock = FakeClock()
-    with make_session_factory(engine)() as session:
+    with make_session_factory(engine, AUDIT_KEY)() as session:
         banks.import_pack(session, lsa_pack, now=clock(), actor="test")
         plan = batches.demo_plan("lsa", candidates, minutes, clock())
         start = clock() + timedelta(seconds=opens_in)

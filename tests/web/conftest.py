@@ -4,7 +4,7 @@ import pytest
 
 from cbt.config import Config
 from cbt.web import create_app
-from tests.support.exam import plan_exam_day
+from tests.support.exam import AUDIT_KEY, plan_exam_day
 
 
 @pytest.fixture
@@ -15,7 +15,9 @@ def exam(tmp_path, lsa_pack):
 @pytest.fixture
 def app(tmp_path, exam):
     config = Config.from_env(
-        {"CBT_INSTANCE_PATH": str(tmp_path / "instance"), "CBT_DATABASE_URL": exam.url}, testing=True, background=False
+        {"CBT_INSTANCE_PATH": str(tmp_path / "instance"), "CBT_DATABASE_URL": exam.url, "CBT_AUDIT_KEY": AUDIT_KEY},
+        testing=True,
+        background=False,
     )
     app = create_app(config, now=exam.clock)
     yield app

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cbt.db import models
 from cbt.db.session import transaction
-from cbt.services import staff
+from cbt.services import candidates, staff
 from cbt.web import tokens
 
 
@@ -31,7 +31,10 @@ def crew(app, exam):
 
 
 def monitor(app, member):
-    token = tokens.issue(app.config["SECRET_KEY"], "staff", member.id)
+    """A dashboard's socket of a signed-in session of ``member`` (its token names the session)."""
+    now = app.extensions["cbt.clock"]()
+    signed_in, _ = app.extensions["cbt.writer"].run(staff.open_login, member, now=now, ip=None, user_agent=None)
+    token = tokens.issue(app.config["SECRET_KEY"], "staff", member.id, login=signed_in.login_id)
     return app.extensions["socketio"].test_client(app, namespace="/monitor", auth={"token": token})
 
 
@@ -279,9 +282,26 @@ def test_the_live_channel_of_a_replaced_login_can_no_longer_act(app, candidate):
     first = candidate(3)
     first.login()
     sock = exam_socket(app, first)
-    candidate(3).login()  # the same candidate logs in on another seat
-    for event in ("start", "submit"):
-        refused = sock.emit(event, {}, namespace="/exam", callback=True)
-        assert (refused["error"], refused["status"]) == ("session_replaced", 401)
-    refused = sock.emit("save", {"question_id": "X", "answer": [], "seq": 1}, namespace="/exam", callback=True)
-    assert refused["error"] == "session_replaced"
+    candidate(3).login()  # the same candidate logs in on another seat: this process drops the old channel
+    assert not sock.is_connected("/exam")
+
+
+def test_every_event_of_a_channel_whose_login_ended_elsewhere_is_refused(app, candidate):
+    """A login ended by another process (or the command line) before this one's check drops the socket."""
+    first = candidate(3)
+    first.login()
+    sock = exam_socket(app, first)
+    with app.extensions["cbt.sessions"]() as s:
+        token = s.scalar(select(models.CandidateLogin.token).order_by(models.CandidateLogin.id.desc()))
+    app.extensions["cbt.writer"].run(candidates.logout, token, now=app.extensions["cbt.clock"]())
+    for event, payload in (
+        ("start", {}),
+        ("submit", {}),
+        ("save", {"question_id": "X", "answer": [], "seq": 1}),
+        ("signal", {"kind": "copy"}),
+        ("ack", {"message_id": 1}),
+    ):
+        refused = sock.emit(event, payload, namespace="/exam", callback=True)
+        assert (refused["error"], refused["status"]) == ("not_logged_in", 401), event
+    app.extensions["cbt.realtime"].check_logins()  # the periodic check
+    assert not sock.is_connected("/exam")

@@ -3,6 +3,8 @@ and the record of a room and session keeps every event (paged on the dashboard, 
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from cbt.core import signals
@@ -96,6 +98,12 @@ def test_the_record_keeps_every_event_of_the_session_and_the_dashboard_pages_the
     assert signing.status_code == 200
     record = proctor.get(f"/proctor/rooms/{room}/record?session={session_id}&format=json").json
     assert record["signed"] and len(record["events"]) == stored, "the signed record holds every event"
+    with app.extensions["cbt.sessions"]() as s:  # the audit log's count and head as signed, also in the file
+        head = s.scalar(select(models.AuditEvent).where(models.AuditEvent.action == "room.sign"))
+        count = s.scalar(select(func.count()).select_from(models.AuditEvent).where(models.AuditEvent.id <= head.id))
+    assert record["signatures"][0]["audit"] == {"count": count, "head": head.hash, "at": head.at.isoformat()}
+    (line,) = (app.config["CBT"].instance_path / "audit_anchors.jsonl").read_text().splitlines()
+    assert json.loads(line)["head"] == head.hash
     assert {f"[其他] 记录 {n}" for n in range(130)} <= {e["text"] for e in record["events"]}
     page = proctor.get(f"/proctor/rooms/{room}/record?session={session_id}").get_data(as_text=True)
     assert "记录 0" in page and "记录 129" in page
