@@ -3,6 +3,10 @@ end-to-end tests and the benchmark all start it so). Measured in docs/performanc
 
 import os
 
+import gunicorn.http.wsgi
+
+gunicorn.http.wsgi.SERVER = "cbt"  # the Server header names no product or version for an attacker
+
 bind = os.environ.get("CBT_BIND", "127.0.0.1:8000")
 workers = 1  # one process per core at most; scale-out runs several (each its own gevent hub)
 worker_class = "gevent"  # thousands of WebSockets on one process; thread-per-connection does not hold them

@@ -8,6 +8,9 @@
 - ``CBT_INSTANCE_PATH``: where the instance folder lives (default: ``instance/`` beside the package).
 - ``CBT_TRUSTED_PROXIES``: how many reverse proxies stand in front of the server (default 0); their
   ``X-Forwarded-For``/``-Proto``/``-Host`` are believed, so each client is known by its own address.
+- ``CBT_SECURE_COOKIES``: ``1`` behind TLS: the session cookie is sent over HTTPS only.
+- ``CBT_ALLOWED_ORIGINS``: comma-separated origins the live channel accepts besides the server's own.
+- ``CBT_MIN_FREE_DISK_MB``: below this much free disk in the instance folder /healthz says degraded (500).
 - ``CBT_SIGNAL_THRESHOLDS``: JSON, seconds a candidate must be away before a page signal becomes an
   incident, e.g. ``{"tab_hidden": 2, "window_blur": 5}`` (the default).
 """
@@ -37,6 +40,9 @@ class Config:
     signal_thresholds: dict[str, float] | None = None
     ping: tuple[int, int] = (25, 20)  # live channel: seconds between pings, seconds to wait for the answer
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
+    secure_cookies: bool = False  # the session cookie only over HTTPS (behind a TLS proxy)
+    allowed_origins: tuple[str, ...] = ()  # origins the live channel accepts besides the server's own
+    min_free_disk_mb: int = 500  # /healthz says degraded below this
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:
@@ -52,6 +58,9 @@ class Config:
             "signal_thresholds": _thresholds(env.get("CBT_SIGNAL_THRESHOLDS")),
             "ping": (_seconds(env, "CBT_PING_INTERVAL", 25), _seconds(env, "CBT_PING_TIMEOUT", 20)),
             "trusted_proxies": _count(env, "CBT_TRUSTED_PROXIES"),
+            "secure_cookies": _flag(env, "CBT_SECURE_COOKIES"),
+            "allowed_origins": tuple(o.strip() for o in env.get("CBT_ALLOWED_ORIGINS", "").split(",") if o.strip()),
+            "min_free_disk_mb": int(env.get("CBT_MIN_FREE_DISK_MB") or 500),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
@@ -77,6 +86,13 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 3600:
         raise ValueError(f"{name} must be whole seconds from 1 to 3600, not {raw!r}")
     return int(raw)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise ValueError(f"{name} must be 1 or 0, not {raw!r}")
+    return raw in ("1", "true", "yes")
 
 
 def _count(env: Mapping[str, str], name: str) -> int:

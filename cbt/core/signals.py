@@ -70,7 +70,7 @@ def summary(detail: dict) -> str:
     return f"（{seconds:.0f} 秒）" if timed else ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Budget:
     """A token bucket per connection: ``rate`` signals a second sustained, ``burst`` at once."""
 

@@ -392,3 +392,12 @@ class RoomRecord(Base):
     signatures: Mapped[list]
     content: Mapped[dict]
     signed_at: Mapped[datetime] = mapped_column()
+
+
+class Heartbeat(Base):
+    """A server process's last write, made by /healthz through the writer: the database takes writes."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column()

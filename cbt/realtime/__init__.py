@@ -195,20 +195,34 @@ class Entry:
         return self.flask_wsgi(environ, start_response)
 
 
+def _origins(extra: tuple[str, ...]) -> Callable[..., bool]:
+    """engine.io's origin check: the server's own origin (as the request names its host, after the
+    trusted proxies' headers), or one of ``extra``."""
+
+    def allowed(origin: str, environ: dict) -> bool:
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin == own or origin in extra
+
+    return allowed
+
+
 def init_realtime(
     app: Flask,
     writer: Writer,
     now: Callable[[], datetime],
     message_queue: str | None,
     ping: tuple[int, int],
+    allowed_origins: tuple[str, ...] = (),
 ) -> Realtime:
+    """``allowed_origins``: what the live channel accepts besides the server's own origin (the
+    handshake of a page from anywhere else is refused, as a browser sends its Origin)."""
     mode = async_mode()
     flask_wsgi = app.wsgi_app
     socketio = SocketIO(
         app,
         async_mode=mode,
         message_queue=message_queue,
-        cors_allowed_origins=[],
+        cors_allowed_origins=_origins(allowed_origins),
         ping_interval=ping[0],
         ping_timeout=ping[1],
         max_http_buffer_size=64 * 1024,  # a long-polling page's message: the same bound as a WebSocket's

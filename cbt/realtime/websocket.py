@@ -82,6 +82,11 @@ def unmask(payload: bytes, mask: bytes) -> bytes:
 class WebSocket:
     """One WebSocket connection taken over from gunicorn (``environ["gunicorn.socket"]``)."""
 
+    __slots__ = (  # one per candidate: no instance dict
+        "app", "_sock", "_buffer", "_unsent", "_unsent_bytes", "_drained", "_shut_after_unsent", "closed",
+        "_allowance", "_counted_at",
+    )  # fmt: skip
+
     def __init__(self, handler: Callable[[WebSocket], Any], server: Any) -> None:
         self.app = handler
         self._sock: Any = None  # engine.io sets its read timeout (ping interval + timeout) on it

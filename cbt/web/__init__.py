@@ -18,7 +18,7 @@ from cbt.db.writer import Writer
 from cbt.realtime import init_realtime
 from cbt.services import proctoring
 from cbt.sweeper import Sweeper
-from cbt.web import api, candidate, proctor
+from cbt.web import api, candidate, health, proctor, security
 from cbt.web.context import close_db
 from cbt.web.errors import register_error_handlers
 from cbt.web.ratelimit import WINDOW, FailureLimiter, SharedFailureLimiter
@@ -28,11 +28,12 @@ log = logging.getLogger(__name__)
 
 def clear_presence(writer: Writer, now: Callable[[], datetime]) -> None:
     """Before serving: candidates left marked online by a process that died are offline (their pages
-    reconnect within seconds). On a database not yet initialised this only logs a warning."""
+    reconnect within seconds). On a database that cannot be written (not initialised, read-only) this
+    only logs a warning naming the cause."""
     try:
         writer.run(proctoring.clear_presence, now())
     except SQLAlchemyError as exc:
-        log.warning("live channels: presence not cleared (%s); run `python -m cbt init`", exc)
+        log.warning("live channels: presence not cleared: %s", health.cause(exc))
 
 
 def login_limiter(message_queue: str | None, now: Callable[[], datetime]) -> FailureLimiter:
@@ -93,23 +94,18 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
     app.register_blueprint(candidate.bp)
     app.register_blueprint(proctor.pages)
     app.register_blueprint(proctor.api)
-    realtime = init_realtime(app, writer, now, config.message_queue, config.ping)
+    realtime = init_realtime(app, writer, now, config.message_queue, config.ping, config.allowed_origins)
     if config.trusted_proxies:  # outermost, so Socket.IO's handshakes see the client's address too
         n = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
+    security.install(app, secure_cookies=config.secure_cookies)
+
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        return jsonify({"status": "ok", "time": now().isoformat()})
+        report = health.check(writer, config.instance_path, config.min_free_disk_mb, now())
+        return jsonify(report), 200 if report["status"] == "ok" else 503
 
-    @app.after_request
-    def security_headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.mimetype == "application/json":
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
 
     if config.background:
         if not config.message_queue:  # the only server process: no page is connected to it yet

@@ -33,3 +33,23 @@ def test_keep_alive_and_close_as_the_client_asks(server):
         assert sock.recv(1) == b"", "closed after the request that asked for it"
     server.log.flush()
     assert "Traceback" not in log.read_text(errors="replace")[logged:], "closing is not an error"
+
+
+def test_the_server_names_no_product_and_the_live_channel_refuses_foreign_origins(server):
+    """gunicorn's banner is gone; a page from another origin cannot open the live channel (a browser
+    sends its Origin), the server's own can."""
+    import urllib.error
+    import urllib.request
+
+    with urllib.request.urlopen(server.url + "/") as r:
+        assert "gunicorn" not in (r.headers.get("Server") or "").lower()
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    handshake = server.url + "/socket.io/?EIO=4&transport=polling"
+    for origin, ok in (("http://evil.example", False), (server.url, True)):
+        request = urllib.request.Request(handshake, headers={"Origin": origin})
+        try:
+            with urllib.request.urlopen(request) as r:
+                status = r.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert (status == 200) is ok, origin
