@@ -83,8 +83,16 @@ class WebSocket:
     """One WebSocket connection taken over from gunicorn (``environ["gunicorn.socket"]``)."""
 
     __slots__ = (  # one per candidate: no instance dict
-        "app", "_sock", "_buffer", "_unsent", "_unsent_bytes", "_drained", "_shut_after_unsent", "closed",
-        "_allowance", "_counted_at",
+        "_allowance",
+        "_buffer",
+        "_counted_at",
+        "_drained",
+        "_shut_after_unsent",
+        "_sock",
+        "_unsent",
+        "_unsent_bytes",
+        "app",
+        "closed",
     )  # fmt: skip
 
     def __init__(self, handler: Callable[[WebSocket], Any], server: Any) -> None:

@@ -212,10 +212,12 @@ def status(session: Session, candidate_id: int, now: datetime) -> dict[str, obje
                 "score": _visible_score(session, who, a),
             }
         )
+    terminated = any(a.submit_reason == SubmitReason.TERMINATED for a in sittings)
     return {
         "candidate": candidate_view(who),
         "sessions": sessions,
         "current": current.part if current else None,
+        "terminated": terminated,  # 违纪终止: the sitting is void, no part can be taken
         "server_time": now.isoformat(),
     }
 

@@ -367,23 +367,35 @@ def confirm_termination(
     if request.requested_by == staff.actor:
         raise Forbidden("违纪终止须由另一名监考员确认", code="second_proctor_required")
     request.confirmed_by, request.confirmed_at = staff.actor, now
-    if attempt.submitted_at is None:
-        close_attempt(session, attempt, now, SubmitReason.TERMINATED)
-        attempt.close_note = request.reason
+    # Misconduct voids the whole sitting of the batch (成绩无效): this part, and every part not yet
+    # handed in (the skill session after the theory one) is closed with it.
+    ended = []
+    for sitting in session.scalars(
+        select(models.Attempt).where(models.Attempt.candidate_id == candidate.id).order_by(models.Attempt.id)
+    ):
+        if sitting.submitted_at is None:
+            close_attempt(session, sitting, now, SubmitReason.TERMINATED)
+            sitting.close_note = request.reason
+            ended.append(sitting.id)
     audit.record(
         session,
         at=now,
         actor=staff.actor,
         action="attempt.terminate",
         subject=f"attempt:{attempt.id}",
-        detail={"requested_by": request.requested_by},
+        detail={"requested_by": request.requested_by, "attempts_closed": ended},
         reason=request.reason,
     )
     fx = Effects(room_id, {candidate.id})
     fx.pushes.append(
-        (candidate.id, "submitted", {"reason": "terminated", "message": f"考试已被终止：{request.reason}"})
+        (
+            candidate.id,
+            "submitted",
+            {"reason": "terminated", "message": f"考试已被终止，本批次成绩无效：{request.reason}"},
+        )
     )
-    _log(session, fx, "terminate", f"违纪终止：{request.reason}", now, staff, candidate, attempt.session_id)
+    text = f"违纪终止（本批次全部科目，成绩无效）：{request.reason}"
+    _log(session, fx, "terminate", text, now, staff, candidate, attempt.session_id)
     return fx
 
 

@@ -106,7 +106,6 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
         report = health.check(writer, config.instance_path, config.min_free_disk_mb, now())
         return jsonify(report), 200 if report["status"] == "ok" else 503
 
-
     if config.background:
         if not config.message_queue:  # the only server process: no page is connected to it yet
             clear_presence(writer, now)

@@ -155,7 +155,7 @@
     show("identity");
     const button = $("start-button");
     if (!session) {
-      $("open-info").textContent = "您已完成全部考试。";
+      $("open-info").textContent = status.terminated ? "您的考试已因违纪被终止，本批次成绩无效。请听从监考员安排。" : "您已完成全部考试。";
       button.disabled = true;
       return;
     }

@@ -240,6 +240,11 @@ def test_termination_needs_a_second_proctor(sessions, day, people):
             select(models.Attempt).where(models.Attempt.candidate_id == cid, models.Attempt.started_at.is_not(None))
         )
         assert attempt.submit_reason == "terminated" and attempt.close_note == "携带手机"
+        sittings = s.scalars(select(models.Attempt).where(models.Attempt.candidate_id == cid)).all()
+        assert len(sittings) == 2 and all(a.submit_reason == "terminated" for a in sittings), "the skill part too"
+        assert attempts.status(s, cid, now)["terminated"] is True
+    with pytest.raises(Conflict):  # the terminated candidate cannot start the skill part
+        run(sessions, attempts.start, cid, now)
 
 
 def test_force_submit_and_seat_change(sessions, day, people):
@@ -253,6 +258,9 @@ def test_force_submit_and_seat_change(sessions, day, people):
         assert attempts.attempt_view(s, c1, now)["submit_reason"] == "proctor"
     with sessions() as s:
         token = s.scalar(select(models.CandidateLogin.token).where(models.CandidateLogin.candidate_id == c2))
+    with pytest.raises(Conflict) as taken:  # a seat another candidate holds
+        run(sessions, proctoring.move_seat, people["p1"], r1, c2, "01", "电脑死机", now)
+    assert taken.value.code == "seat_taken"
     run(sessions, proctoring.move_seat, people["p1"], r1, c2, "31", "电脑死机", now)
     with sessions() as s:
         with pytest.raises(Exception) as err:
@@ -403,3 +411,41 @@ def test_tile_updates_cover_many_rooms_in_one_round(sessions, day, people):
         assert tile == by_id[tile["candidate_id"]]
     assert by_id[first[0]]["state"] == "offline" and by_id[second[0]]["state"] == "absent"  # started, no socket
     assert updates[r1]["session"] == whole["session"]
+
+
+def test_one_bad_receipt_gathered_with_others_fails_only_itself(sessions, day, people):
+    """A receipt of message 2^70, or one that breaks the gathered job itself, among good ones: every
+    good receipt is stored and answered, the bad ones get their own error."""
+    import threading
+
+    from cbt.db.writer import Writer
+
+    r1 = people["rooms"]["R01"]
+    fx = run(sessions, proctoring.message, people["p1"], r1, None, "请检查答题卡", day.clock())
+    message_id = fx.result["message_id"]
+    (c1, _, _), (c2, _, _), (c3, _, _) = people["candidates"][:3]
+    writer, outcomes = Writer(sessions), {}
+    receipts = [(c1, message_id), (c2, 2**70), (2**70, message_id), (c3, message_id)]
+    gate = threading.Barrier(len(receipts))
+
+    def send(i: int, receipt: tuple) -> None:
+        gate.wait()
+        try:
+            outcomes[i] = writer.run_gathered(proctoring.acknowledge_all, (*receipt, day.clock()))
+        except Exception as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=send, args=(i, r)) for i, r in enumerate(receipts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.stop()
+    assert isinstance(outcomes[0], proctoring.Effects) and isinstance(outcomes[3], proctoring.Effects)
+    assert isinstance(outcomes[1], InvalidInput) and outcomes[1].code == "bad_message_id"
+    assert isinstance(outcomes[2], Exception)
+    with sessions() as s:
+        stored = set(
+            s.scalars(select(models.MessageAck.candidate_id).where(models.MessageAck.message_id == message_id))
+        )
+    assert stored == {c1, c3}
