@@ -13,8 +13,9 @@ from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 from sqlalchemy.orm import Session
 
+from cbt import inputs
 from cbt.core import signals
-from cbt.core.errors import BadRequest, CbtError, InvalidInput, TooManyRequests, Unauthorized
+from cbt.core.errors import CbtError, TooManyRequests, Unauthorized
 from cbt.realtime import Realtime, candidate_channel, room_candidates_channel, room_channel
 from cbt.services import attempts, candidates, proctoring, staff
 from cbt.services.candidates import LoginInfo
@@ -123,9 +124,7 @@ class ExamNamespace(socketio.Namespace):
         """我已知晓: the candidate read a message (receipts are gathered many to a writer job)."""
 
         def acknowledge(login: LoginInfo, session: Session) -> dict[str, Any]:
-            message_id = data.get("message_id") if isinstance(data, dict) else None
-            if not proctoring.is_id(message_id):  # checked before it is gathered with others
-                raise InvalidInput("消息编号无效", code="bad_message_id")
+            message_id = inputs.check(inputs.Ack, data).message_id  # checked before it is gathered with others
             receipt = (login.candidate_id, message_id, self.rt.now())
             self.rt.publish(self.rt.writer.run_gathered(proctoring.acknowledge_all, receipt))
             return {"acknowledged": True}
@@ -157,9 +156,8 @@ class ExamNamespace(socketio.Namespace):
         """One answer: ``{"question_id", "answer", "seq"}``; acknowledged once it is committed."""
 
         def save(login: LoginInfo, session: Session) -> dict[str, Any]:
-            if not isinstance(data, dict) or not isinstance(data.get("question_id"), str):
-                raise BadRequest("请求内容不是有效的答题数据", code="bad_json")
-            args = (data["question_id"], data.get("answer"), data.get("seq"), self.rt.now())
+            answer = inputs.check(inputs.SaveEvent, data)
+            args = (answer.question_id, answer.answer, answer.seq, self.rt.now())
             return self._write(login, attempts.save_response, login.candidate_id, *args)
 
         return self._as_candidate(sid, save)
@@ -212,15 +210,19 @@ class MonitorNamespace(Namespace):
 
     def on_watch(self, data: Any) -> dict[str, Any]:
         member = self.who.get(request.sid)  # type: ignore[attr-defined]
-        room_id = data.get("room_id") if isinstance(data, dict) else None
-        if member is None or not isinstance(room_id, int) or isinstance(room_id, bool):
-            return {"error": "bad_request"}
+        if member is None:
+            return _error(Unauthorized("请先登录", code="not_logged_in"))
         try:
+            watch = inputs.check(inputs.Watch, data)
+            room_id = watch.room_id
             with current_app.extensions["cbt.sessions"]() as session:
                 member = staff.authenticate_login(session, member.login_id)  # still signed in, still active
-                view = proctoring.room_view(session, member, room_id, data.get("session_id"), self.rt.now())
+                view = proctoring.room_view(session, member, room_id, watch.session_id, self.rt.now())
         except CbtError as exc:
             return _error(exc)
+        except Exception:
+            log.exception("live channel: watch failed")
+            return {"error": "server_error", "message": "服务器内部错误，请重试", "status": 500}
         join_room(room_channel(room_id))
         self.watching[request.sid] = room_id  # type: ignore[attr-defined]
         if member.role == "proctor":

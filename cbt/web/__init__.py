@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from cbt import clock, i18n
 from cbt.config import PROJECT_ROOT, Config
@@ -24,6 +25,15 @@ from cbt.web.errors import register_error_handlers
 from cbt.web.ratelimit import WINDOW, FailureLimiter, SharedFailureLimiter
 
 log = logging.getLogger(__name__)
+
+
+class RowId(IntegerConverter):
+    """Werkzeug's int converter, bounded to what a database id column holds (a larger number in a URL
+    is no row: 404, not an overflow in the driver)."""
+
+    def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def clear_presence(writer: Writer, now: Callable[[], datetime]) -> None:
@@ -87,6 +97,7 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
             "cbt.login_limiter": login_limiter(config.message_queue, now),
         }
     )
+    app.url_map.converters["int"] = RowId  # <int:...> in every route: an id a database column holds
     app.teardown_appcontext(close_db)
     app.jinja_env.globals["_"] = i18n.gettext
     register_error_handlers(app)

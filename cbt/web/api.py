@@ -7,10 +7,11 @@ Handlers only translate: parse and check the input, call one service, answer JSO
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, jsonify, request, session
 
+from cbt import inputs
 from cbt.core.errors import BadRequest, InvalidInput
 from cbt.services import attempts, candidates
 from cbt.web import tokens
@@ -19,6 +20,7 @@ from cbt.web.context import db, now, touch, write
 from cbt.web.openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+T = TypeVar("T", bound=inputs.Schema)
 SAVE_BODY_LIMIT = 4 * 1024  # one answer is a few bytes; anything near this is not an answer
 
 
@@ -27,15 +29,13 @@ def _json(text: str) -> Any:
     return current_app.response_class(text, mimetype="application/json")
 
 
-def json_body(limit: int | None = None) -> dict[str, Any]:
+def json_body(schema: type[T], limit: int | None = None) -> T:
+    """The request's JSON body as ``schema`` (cbt.inputs: bounded, typed), or a typed 4xx."""
     if limit is not None:
         request.max_content_length = limit
     if not request.is_json:
         raise BadRequest("请求内容必须是 JSON（Content-Type: application/json）", code="bad_json")
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("请求内容不是有效的 JSON 对象", code="bad_json")
-    return data
+    return inputs.check(schema, inputs.loads(request.get_data(cache=False)))
 
 
 @bp.get("/openapi.json")
@@ -45,9 +45,9 @@ def openapi():  # type: ignore[no-untyped-def]
 
 @bp.post("/v1/candidate/login")
 def login():  # type: ignore[no-untyped-def]
-    data = json_body(limit=4096)
-    ticket, id_number = data.get("ticket"), data.get("id_number")
-    if not isinstance(ticket, str) or not isinstance(id_number, str) or not ticket.strip() or not id_number.strip():
+    data = json_body(inputs.Login, limit=4096)
+    ticket, id_number = data.ticket, data.id_number
+    if not ticket or not id_number or not ticket.strip() or not id_number.strip():
         raise InvalidInput("请输入准考证号和身份证号", code="missing_credentials")
     info = current_app.extensions["cbt.login_limiter"].candidate(
         ticket.strip(),
@@ -106,9 +106,9 @@ def attempt():  # type: ignore[no-untyped-def]
 @bp.put("/v1/candidate/attempt/responses/<question_id>")
 @candidate_required
 def save(question_id: str):  # type: ignore[no-untyped-def]
-    data = json_body(limit=SAVE_BODY_LIMIT)
+    data = json_body(inputs.Save, limit=SAVE_BODY_LIMIT)
     login = current_login()
-    result = write(attempts.save_response, login.candidate_id, question_id, data.get("answer"), data.get("seq"), now())
+    result = write(attempts.save_response, login.candidate_id, question_id, data.answer, data.seq, now())
     touch(login.room_id, login.candidate_id)
     return jsonify(result)
 

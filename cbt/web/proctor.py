@@ -15,8 +15,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from cbt import anchors
-from cbt.core.errors import CbtError, InvalidInput, Unauthorized
+from cbt import anchors, inputs
+from cbt.core.errors import CbtError, Unauthorized
 from cbt.db import models
 from cbt.services import audit, proctoring, staff
 from cbt.web import tokens
@@ -151,7 +151,8 @@ def room_page(room_id: int):  # type: ignore[no-untyped-def]
 @pages.get("/proctor/rooms/<int:room_id>/record")
 @staff_required
 def record_page(room_id: int):  # type: ignore[no-untyped-def]
-    record = proctoring.room_record(db(), current_staff(), room_id, request.args.get("session", type=int), now())
+    exam_session = inputs.query_id(request.args.get("session"), "session")
+    record = proctoring.room_record(db(), current_staff(), room_id, exam_session, now())
     if request.args.get("format") == "json":
         return jsonify(record)
     return render_template("proctor/record.html", record=record)
@@ -163,7 +164,8 @@ def record_page(room_id: int):  # type: ignore[no-untyped-def]
 @api.get("/rooms/<int:room_id>")
 @staff_required
 def room_view(room_id: int):  # type: ignore[no-untyped-def]
-    return jsonify(proctoring.room_view(db(), current_staff(), room_id, request.args.get("session", type=int), now()))
+    exam_session = inputs.query_id(request.args.get("session"), "session")
+    return jsonify(proctoring.room_view(db(), current_staff(), room_id, exam_session, now()))
 
 
 @api.get("/rooms/<int:room_id>/events")
@@ -172,18 +174,13 @@ def room_events(room_id: int):  # type: ignore[no-untyped-def]
     """A page of the room's events in one session's record, older than event ``before``."""
     args = request.args
     events, more = proctoring.events_page(
-        db(), current_staff(), room_id, args.get("session", type=int), args.get("before", type=int)
+        db(),
+        current_staff(),
+        room_id,
+        inputs.query_id(args.get("session"), "session"),
+        inputs.query_id(args.get("before"), "before"),
     )
     return jsonify({"events": events, "more": more})
-
-
-def _int(data: dict, name: str, *, required: bool = False) -> int | None:
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{name} 必须是整数", code=f"bad_{name}")
-    return value
 
 
 def _act(action: Callable[..., proctoring.Effects], *args: Any) -> Response:
@@ -195,7 +192,7 @@ def _act(action: Callable[..., proctoring.Effects], *args: Any) -> Response:
 @api.post("/rooms/<int:room_id>/admit")
 @staff_required
 def admit(room_id: int):  # type: ignore[no-untyped-def]
-    return _act(proctoring.admit, room_id, _int(json_body(), "candidate_id"))
+    return _act(proctoring.admit, room_id, json_body(inputs.ForCandidate).candidate_id)
 
 
 @api.post("/rooms/<int:room_id>/start")
@@ -207,48 +204,48 @@ def start_room(room_id: int):  # type: ignore[no-untyped-def]
 @api.post("/rooms/<int:room_id>/pause")
 @staff_required
 def pause(room_id: int):  # type: ignore[no-untyped-def]
-    data = json_body()
-    return _act(proctoring.pause, room_id, _int(data, "candidate_id"), data.get("reason"))
+    data = json_body(inputs.WithReason)
+    return _act(proctoring.pause, room_id, data.candidate_id, data.reason)
 
 
 @api.post("/rooms/<int:room_id>/resume")
 @staff_required
 def resume(room_id: int):  # type: ignore[no-untyped-def]
-    return _act(proctoring.resume, room_id, _int(json_body(), "candidate_id"))
+    return _act(proctoring.resume, room_id, json_body(inputs.ForCandidate).candidate_id)
 
 
 @api.post("/rooms/<int:room_id>/extend")
 @staff_required
 def extend(room_id: int):  # type: ignore[no-untyped-def]
-    data = json_body()
-    return _act(proctoring.extend, room_id, _int(data, "candidate_id"), data.get("minutes"), data.get("reason"))
+    data = json_body(inputs.Extend)
+    return _act(proctoring.extend, room_id, data.candidate_id, data.minutes, data.reason)
 
 
 @api.post("/rooms/<int:room_id>/message")
 @staff_required
 def message(room_id: int):  # type: ignore[no-untyped-def]
-    data = json_body()
-    return _act(proctoring.message, room_id, _int(data, "candidate_id"), data.get("text"))
+    data = json_body(inputs.Message)
+    return _act(proctoring.message, room_id, data.candidate_id, data.text)
 
 
 @api.post("/batches/<int:batch_id>/message")
 @staff_required
 def message_all(batch_id: int):  # type: ignore[no-untyped-def]
-    return jsonify({"status": "ok", "rooms": _message_all(batch_id, json_body().get("text"))})
+    return jsonify({"status": "ok", "rooms": _message_all(batch_id, json_body(inputs.BatchMessage).text)})
 
 
 @api.post("/rooms/<int:room_id>/submit")
 @staff_required
 def force_submit(room_id: int):  # type: ignore[no-untyped-def]
-    data = json_body()
-    return _act(proctoring.force_submit, room_id, _int(data, "candidate_id", required=True), data.get("reason"))
+    data = json_body(inputs.OneWithReason)
+    return _act(proctoring.force_submit, room_id, data.candidate_id, data.reason)
 
 
 @api.post("/rooms/<int:room_id>/terminations")
 @staff_required
 def request_termination(room_id: int):  # type: ignore[no-untyped-def]
-    data = json_body()
-    return _act(proctoring.request_termination, room_id, _int(data, "candidate_id", required=True), data.get("reason"))
+    data = json_body(inputs.OneWithReason)
+    return _act(proctoring.request_termination, room_id, data.candidate_id, data.reason)
 
 
 @api.post("/rooms/<int:room_id>/terminations/<int:termination_id>/confirm")
@@ -260,38 +257,29 @@ def confirm_termination(room_id: int, termination_id: int):  # type: ignore[no-u
 @api.post("/rooms/<int:room_id>/move")
 @staff_required
 def move(room_id: int):  # type: ignore[no-untyped-def]
-    data = json_body()
-    return _act(
-        proctoring.move_seat, room_id, _int(data, "candidate_id", required=True), data.get("seat"), data.get("reason")
-    )
+    data = json_body(inputs.Move)
+    return _act(proctoring.move_seat, room_id, data.candidate_id, data.seat, data.reason)
 
 
 @api.post("/rooms/<int:room_id>/unlock")
 @staff_required
 def lift_lockout(room_id: int):  # type: ignore[no-untyped-def]
     unlock = current_app.extensions["cbt.login_limiter"].unlock_ticket
-    return _act(proctoring.lift_lockout, room_id, _int(json_body(), "candidate_id", required=True), unlock)
+    return _act(proctoring.lift_lockout, room_id, json_body(inputs.ForOneCandidate).candidate_id, unlock)
 
 
 @api.post("/rooms/<int:room_id>/incidents")
 @staff_required
 def record_incident(room_id: int):  # type: ignore[no-untyped-def]
-    data = json_body()
-    session_id = _int(data, "session_id", required=True)
-    return _act(
-        proctoring.record_incident,
-        room_id,
-        _int(data, "candidate_id"),
-        data.get("category"),
-        data.get("text"),
-        session_id,
-    )
+    data = json_body(inputs.Note)
+    args = (data.candidate_id, data.category, data.text, data.session_id)
+    return _act(proctoring.record_incident, room_id, *args)
 
 
 @api.post("/rooms/<int:room_id>/sign")
 @staff_required
 def sign(room_id: int):  # type: ignore[no-untyped-def]
-    response = _act(proctoring.sign_record, room_id, _int(json_body(), "session_id", required=True))
+    response = _act(proctoring.sign_record, room_id, json_body(inputs.Sign).session_id)
     anchor = audit.Anchor(**response.json["audit"])  # type: ignore[index]
     anchors.append(current_app.config["CBT"].instance_path, anchor, f"room:{room_id} signed")
     return response

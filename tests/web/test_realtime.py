@@ -92,7 +92,7 @@ def test_a_proctor_watches_only_their_rooms(app, crew):
     assert own["snapshot"]["room"]["id"] == crew["room"]
     other = mon.emit("watch", {"room_id": crew["other"]}, namespace="/monitor", callback=True)
     assert other["error"] == "not_your_room"
-    assert mon.emit("watch", {"room_id": "1"}, namespace="/monitor", callback=True)["error"] == "bad_request"
+    assert mon.emit("watch", {"room_id": "1"}, namespace="/monitor", callback=True)["error"] == "bad_room_id"
     sup = monitor(app, crew["supervisor"])
     assert sup.emit("watch", {"room_id": crew["other"]}, namespace="/monitor", callback=True)["snapshot"]
 
@@ -264,7 +264,7 @@ def test_starting_answering_and_handing_in_over_the_live_channel(app, candidate)
     assert saved["seq"] == 1 and not saved["stale"]
     for bad, code in [
         ("x", "bad_json"),
-        ({"question_id": 7, "answer": [first], "seq": 2}, "bad_json"),
+        ({"question_id": 7, "answer": [first], "seq": 2}, "bad_question_id"),
         ({"question_id": "NOPE", "answer": [first], "seq": 2}, "unknown_question"),
         ({"question_id": q["id"], "answer": [first], "seq": 0}, "invalid_seq"),
         ({"question_id": q["id"], "answer": ["Z"], "seq": 2}, None),
