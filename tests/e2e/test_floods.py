@@ -189,3 +189,20 @@ def test_one_candidates_signal_flood_neither_slows_others_nor_empties_the_record
     assert sorted(kind for kind, _ in rows) == ["contextmenu", "copy", "paste"], "one incident per kind"
     counted = sum(count or 1 for _, count in rows)
     assert counted <= signals.BUDGET_BURST + 12, "the login's budget: a burst of 10, then 1 a second"
+
+
+def test_a_message_nested_past_the_decoder_closes_only_its_own_connection(server):
+    """A Socket.IO event nested 2,000 deep cannot be decoded: that connection is closed, nothing else."""
+    sock = ping_flooder(server.port)
+    sock.settimeout(5)
+    payload = b"42" + b"[" * 2000 + b"]" * 2000
+    header = struct.pack("!BBH", 0x81, 0x80 | 126, len(payload)) + b"\x00\x00\x00\x00"  # masked, zero key
+    sock.sendall(header + payload)
+    data = b""
+    with contextlib.suppress(OSError):
+        while chunk := sock.recv(65536):
+            data += chunk
+    sock.close()
+    assert data.startswith(b"\x81"), "the open packet came first; then the server closed the connection"
+    with urllib.request.urlopen(server.url + "/healthz", timeout=5) as r:
+        assert r.status == 200
