@@ -76,3 +76,19 @@ def cli_env(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("CBT_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("CBT_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    """A throw-away redis-server (Debian's package) for the module's tests."""
+    import shutil
+
+    from tests.support.redis import RedisServer
+
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CBT_REQUIRE_REDIS"):
+            pytest.fail("redis-server is required (CBT_REQUIRE_REDIS) but not installed: apt-get install redis-server")
+        pytest.skip("redis-server not installed")
+    server = RedisServer()
+    yield server
+    server.stop()

@@ -6,7 +6,6 @@ import shutil
 import pytest
 
 from tests.e2e.server import one_server
-from tests.support.redis import RedisServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -49,11 +48,5 @@ def context(browser):
 
 
 @pytest.fixture(scope="module")
-def redis_url():
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CBT_REQUIRE_REDIS"):
-            pytest.fail("redis-server is required (CBT_REQUIRE_REDIS) but not installed: apt-get install redis-server")
-        pytest.skip("redis-server not installed")
-    server = RedisServer()
-    yield server.url
-    server.stop()
+def redis_url(redis_server):
+    return redis_server.url

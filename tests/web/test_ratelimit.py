@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +14,6 @@ import pytest
 from cbt.core.errors import InvalidInput, TooManyRequests, Unauthorized
 from cbt.web.ratelimit import ACCOUNT_TRIES, ADDRESS_TRIES, FailureLimiter, SharedFailureLimiter
 from tests.support.postgres import free_port
-from tests.support.redis import RedisServer
 
 START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
@@ -33,17 +30,6 @@ def limiter(request, redis_server):
 
     redis.Redis.from_url(redis_server.url).flushdb()
     return SharedFailureLimiter(timedelta(minutes=5), lambda: START, redis_server.url)
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CBT_REQUIRE_REDIS"):
-            pytest.fail("redis-server is required (CBT_REQUIRE_REDIS) but not installed")
-        pytest.skip("redis-server not installed")
-    server = RedisServer()
-    yield server
-    server.stop()
 
 
 def test_a_concurrent_burst_is_evaluated_at_most_five_times(limiter):
