@@ -436,10 +436,13 @@ def message_all(session: Session, staff: StaffInfo, batch_id: int, text: object,
     session.add_all(rows)
     session.flush()
     effects = []
+    sessions = room_sessions(session, rooms[0])  # every room's record: the session it runs (two queries in all)
+    unfinished = _unfinished(session, [r.id for r in rooms])
     for row in rows:
         fx = Effects(row.room_id)
         fx.room_pushes.append(("notice", {"id": row.id, "text": text, "at": now.isoformat(), "broadcast": True}))
-        _log(session, fx, "message", "考务广播：" + text, now, staff)
+        running = _active_session(sessions, unfinished.get(row.room_id, set()), now).id if sessions else None
+        _log(session, fx, "message", "考务广播：" + text, now, staff, None, running)
         effects.append(fx)
     detail = {"rooms": len(rows), "text": text}
     audit.record(session, at=now, actor=staff.actor, action="batch.message", subject=f"batch:{batch_id}", detail=detail)
