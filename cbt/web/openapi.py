@@ -1,8 +1,11 @@
-"""OpenAPI 3.1 description of the candidate API, served at /api/openapi.json."""
+"""OpenAPI 3.1 description of the candidate and proctor APIs, served at /api/openapi.json. Request
+bodies are generated from the schemas the server checks them against (cbt.inputs)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from cbt import inputs
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -53,15 +56,7 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Log in with admission ticket and ID number (ends any older login of the same candidate)",
                 "requestBody": {
                     "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"ticket": {"type": "string"}, "id_number": {"type": "string"}},
-                                "required": ["ticket", "id_number"],
-                            }
-                        }
-                    },
+                    "content": {"application/json": {"schema": inputs.Login.model_json_schema()}},
                 },
                 "responses": {
                     "200": _ok("Login"),
@@ -241,4 +236,58 @@ OPENAPI: dict[str, Any] = {
             },
         }
     },
+}
+
+
+# The proctor API: each action's body is its schema in cbt.inputs; the staff session cookie and its
+# CSRF token as for the candidate API.
+PROCTOR_ACTIONS: dict[str, tuple[type[inputs.Schema], str]] = {
+    "admit": (inputs.ForCandidate, "核验身份，允许入场 (one candidate, or every one present)"),
+    "start": (inputs.Schema, "统一开考"),
+    "pause": (inputs.WithReason, "Pause one candidate or the room (a reason is required)"),
+    "resume": (inputs.ForCandidate, "Resume one candidate or the room"),
+    "extend": (inputs.Extend, "Extend one candidate's or the room's time (minutes and a reason)"),
+    "message": (inputs.Message, "A message to one candidate, or to the room"),
+    "submit": (inputs.OneWithReason, "Force one candidate's hand-in (a reason is required)"),
+    "terminations": (inputs.OneWithReason, "Request 违纪终止 (a second proctor confirms)"),
+    "move": (inputs.Move, "换机: the candidate continues on another, free seat"),
+    "unlock": (inputs.ForOneCandidate, "Lift a candidate's login lockout"),
+    "incidents": (inputs.Note, "Write a note into the room record of a session"),
+    "sign": (inputs.Sign, "Sign the room record of a session"),
+}
+ROOM = {"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+ACTION_ERRORS = {
+    "400": _error("bad_json"),
+    "401": _error("not_logged_in"),
+    "403": _error("csrf_failed | not_your_room | read_only"),
+    "404": _error("room_not_found | candidate_not_in_room | session_not_in_batch"),
+    "409": _error("record_signed | seat_taken | ..."),
+    "422": _error("bad_<field> | reason_required | ..."),
+}
+for _action, (_schema, _summary) in PROCTOR_ACTIONS.items():
+    OPENAPI["paths"][f"/api/v1/proctor/rooms/{{room_id}}/{_action}"] = {
+        "post": {
+            "summary": _summary,
+            "parameters": [ROOM, *CSRF],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _schema.model_json_schema()}}},
+            "responses": {"200": {"description": "done"}, **ACTION_ERRORS},
+        }
+    }
+OPENAPI["paths"]["/api/v1/proctor/rooms/{room_id}"] = {
+    "get": {
+        "summary": "The room's dashboard view of a session (default: the one it runs)",
+        "parameters": [ROOM, {"name": "session", "in": "query", "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "tiles, summary, staffing, the newest events"}, **ACTION_ERRORS},
+    }
+}
+OPENAPI["paths"]["/api/v1/proctor/rooms/{room_id}/events"] = {
+    "get": {
+        "summary": "A page of older events of the room's record of a session",
+        "parameters": [
+            ROOM,
+            {"name": "session", "in": "query", "required": True, "schema": {"type": "integer"}},
+            {"name": "before", "in": "query", "schema": {"type": "integer"}},
+        ],
+        "responses": {"200": {"description": "{events, more}"}, **ACTION_ERRORS},
+    }
 }

@@ -8,25 +8,27 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.web.test_realtime import crew  # noqa: F401 (a fixture)
+from tests.web.test_realtime import crew, staff_login  # noqa: F401 (crew is a fixture)
 
 
-def test_no_generated_request_breaks_the_api(app, candidate):
+def test_no_generated_request_breaks_the_api(app, candidate, crew):  # noqa: F811
     c = candidate(3)
     c.login()
     c.start()
+    proctor, proctor_headers = staff_login(app, "p1")
+    as_candidate = ({"X-CSRF-Token": c.csrf}, {"cbt_session": c.client.get_cookie("cbt_session").value})
+    as_proctor = (proctor_headers, {"cbt_session": proctor.get_cookie("cbt_session").value})
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 6
-    headers = {"X-CSRF-Token": c.csrf}
-    cookies = {"cbt_session": c.client.get_cookie("cbt_session").value}
+    assert len(operations) >= 20, "the candidate and the proctor API"
     seen = []
 
     @given(case=st.one_of(*(op.as_strategy() for op in operations)))
-    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+    @settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
     def fuzz(case) -> None:
         if case.path.endswith("/logout") or case.path.endswith("/login"):
             return  # staying signed in keeps the rest reachable (login is fuzzed by test_hostile_input)
+        headers, cookies = as_proctor if case.path.startswith("/api/v1/proctor") else as_candidate
         response = case.call(headers=headers, cookies=cookies)
         seen.append((case.method, case.path, response.status_code))
         assert response.status_code < 500, (case.method, case.path, case.body, response.text[:300])
@@ -37,7 +39,7 @@ def test_no_generated_request_breaks_the_api(app, candidate):
     fuzz()
     paths, statuses = {p for _, p, _ in seen}, sorted({s for _, _, s in seen})
     print(f"\n[fuzz] {len(seen)} requests over {len(paths)} paths; statuses {statuses}")
-    assert len({path for _, path, _ in seen}) >= 4, "the fuzzer reached most operations"
+    assert len(paths) >= 15, "the fuzzer reached most operations"
 
 
 JSON = st.recursive(
