@@ -5,7 +5,7 @@ import logging
 import threading
 import time
 
-from cbt.web import create_app
+from cbt.app import create_app
 
 # cbt's own warnings (slow collections, slow writer batches, failures) as gunicorn writes its lines
 logging.basicConfig(

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cbt import clock
+from cbt.adapters.packfiles import load_pack
 from cbt.anchors import append as append_anchor
 from cbt.anchors import read as read_anchors
 from cbt.config import BUNDLED_PACKS, Config
@@ -27,7 +28,6 @@ from cbt.core.errors import CbtError, Problem
 from cbt.core.packs import Pack
 from cbt.db import migrate, models
 from cbt.db.session import make_engine, make_session_factory, transaction
-from cbt.packfiles import load_pack
 from cbt.services import audit, banks, batches, papers, staff
 
 

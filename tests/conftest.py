@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from cbt.adapters.packfiles import load_pack
 from cbt.config import BUNDLED_PACKS, Config
 from cbt.db import migrate
 from cbt.db.session import make_engine, make_session_factory
-from cbt.packfiles import load_pack
 from tests.support.exam import AUDIT_KEY
 from tests.support.postgres import PostgresServer, fresh_database, pg_bin
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from cbt.adapters.packfiles import load_pack
 from cbt.core.assembly import assemble_parallel
-from cbt.packfiles import load_pack
 from tests.conftest import LSA
 
 DOCUMENT = re.compile(r"《[^》]+》")

@@ -1,6 +1,6 @@
 """Question packs: build a :class:`Pack` from parsed pack documents, reporting every problem.
 
-Reading files and YAML happens outside the core (``cbt.packfiles``); this module receives plain
+Reading files and YAML happens outside the core (``cbt.adapters.packfiles``); this module receives plain
 Python data (mappings may carry a ``line`` attribute for messages) and a sanitiser for rich text,
 checks everything the format requires (``question_packs/FORMAT.md``) and returns the pack together
 with the full list of problems. A pack with any error must not be imported.

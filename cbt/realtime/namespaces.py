@@ -14,13 +14,13 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room
 from sqlalchemy.orm import Session
 
 from cbt import inputs
+from cbt.adapters import tokens
 from cbt.core import signals
 from cbt.core.errors import CbtError, TooManyRequests, Unauthorized
 from cbt.realtime import Realtime, candidate_channel, room_candidates_channel, room_channel
 from cbt.services import attempts, candidates, proctoring, staff
 from cbt.services.candidates import LoginInfo
 from cbt.services.proctoring import Effects
-from cbt.web import tokens
 
 log = logging.getLogger(__name__)
 MAX_CONNECTIONS = 3  # live channels one login may hold open in a process (a page, a reload, a spare)

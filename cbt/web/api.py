@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 from flask import Blueprint, current_app, jsonify, request, session
 
 from cbt import inputs
+from cbt.adapters import tokens
 from cbt.core.errors import BadRequest, InvalidInput
 from cbt.services import attempts, candidates
-from cbt.web import tokens
 from cbt.web.auth import SESSION_KEY, candidate_required, current_login
 from cbt.web.context import db, now, touch, write
 from cbt.web.openapi import OPENAPI

@@ -16,10 +16,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, redirect, render
 from sqlalchemy import select
 
 from cbt import anchors, inputs
+from cbt.adapters import tokens
 from cbt.core.errors import CbtError, Unauthorized
 from cbt.db import models
 from cbt.services import audit, proctoring, staff
-from cbt.web import tokens
 from cbt.web.api import json_body
 from cbt.web.auth import check_csrf
 from cbt.web.context import db, now, publish, publish_all, write

@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
+from cbt.adapters.packfiles import load_pack
 from cbt.core.assembly import assemble, assemble_parallel, candidate_order, overlap, shuffle_options
 from cbt.core.blueprint import quotas
 from cbt.core.errors import AssemblyError
-from cbt.packfiles import load_pack
 from tests.support import packs as tp
 
 

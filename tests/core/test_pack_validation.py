@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from cbt.packfiles import MAX_YAML_BYTES, load_pack
+from cbt.adapters.packfiles import MAX_YAML_BYTES, load_pack
 from tests.support import packs as tp
 
 

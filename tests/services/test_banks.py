@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from cbt.adapters.packfiles import load_pack
 from cbt.core.errors import InvalidInput, NotFound
 from cbt.db import models
-from cbt.packfiles import load_pack
 from cbt.services import audit, banks, papers
 from tests.support import packs as tp
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from cbt.app import create_app
 from cbt.config import Config
-from cbt.web import create_app
 from tests.support.exam import AUDIT_KEY, plan_exam_day
 
 

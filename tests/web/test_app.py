@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from cbt.app import create_app
 from cbt.config import Config
 from cbt.db import migrate
-from cbt.web import create_app
 
 
 def test_config_is_read_when_created_not_at_import(tmp_path, monkeypatch):

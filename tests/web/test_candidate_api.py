@@ -6,9 +6,9 @@ import json
 
 from sqlalchemy import func, select
 
+from cbt.app import create_app
 from cbt.config import Config
 from cbt.db import models
-from cbt.web import create_app
 from tests.support.exam import T0
 
 
@@ -96,8 +96,8 @@ def test_a_second_login_ends_the_first_and_is_an_incident(app, candidate):
 
 
 def test_start_is_refused_before_the_session_opens(tmp_path, lsa_pack):
+    from cbt.app import create_app
     from cbt.config import Config
-    from cbt.web import create_app
     from tests.support.exam import plan_exam_day
     from tests.web.conftest import Candidate
 

@@ -8,10 +8,10 @@ import time
 import pytest
 from sqlalchemy import select
 
+from cbt.adapters import tokens
 from cbt.db import models
 from cbt.db.session import transaction
 from cbt.services import candidates, staff
-from cbt.web import tokens
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from cbt.app import create_app
 from cbt.config import PROJECT_ROOT, Config
-from cbt.web import create_app
 from tests.support.exam import AUDIT_KEY
 from tests.web.test_realtime import crew, staff_login  # noqa: F401 (crew is a fixture)
 

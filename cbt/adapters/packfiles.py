@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from cbt import sanitize
+from cbt.adapters import sanitize
 from cbt.core.errors import ERROR, Problem
 from cbt.core.packs import Pack, PackDocument, build_pack
 
