@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint install install-dev system-deps bench bench-smoke bench-steps clean
+.PHONY: help run test check lint fmt install install-dev system-deps bench bench-smoke bench-steps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+## help: the documented targets
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
 ## run: set everything up and serve the platform on http://$(HOST):$(PORT) with gunicorn
 run: install
 	$(BIN)/python -m cbt init
@@ -36,6 +40,15 @@ system-deps:
 test: install-dev system-deps lint
 	CBT_REQUIRE_POSTGRES=1 CBT_REQUIRE_BROWSER=1 CBT_REQUIRE_REDIS=1 $(BIN)/python -m pytest
 
+## check: lint and every test but the browser and end-to-end ones, on SQLite: the fast loop while working
+check: install-dev lint
+	$(BIN)/python -m pytest tests --ignore=tests/e2e -k "not postgresql"
+
+## fmt: format the code and fix what ruff can fix
+fmt: install-dev
+	$(BIN)/ruff check --fix cbt tests bench wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format cbt tests bench wsgi.py gunicorn.conf.py
+
 ## bench: compressed exam days for 1 000, 2 000 and 5 000 candidates, figures against the targets
 ##        (BENCH_MODE=scaleout: PostgreSQL + Redis, two processes; BENCH_ARGS="--candidates 10000" for more)
 bench: install-dev
@@ -49,6 +62,7 @@ bench-smoke: install-dev
 bench-steps: install-dev
 	$(BIN)/python -m bench.steps $(BENCH_ARGS)
 
+## lint: ruff (lint and format check) and mypy
 lint: install-dev
 	$(BIN)/ruff check cbt tests bench wsgi.py gunicorn.conf.py
 	$(BIN)/ruff format --check cbt tests bench wsgi.py gunicorn.conf.py

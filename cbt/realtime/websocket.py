@@ -1,6 +1,11 @@
 """The live channel's WebSocket under gunicorn's gevent worker: RFC 6455 framing, read in the
 connection's own greenlet.
 
+**This module replaces private parts of python-engineio** (``Server._async["websocket"]`` and four
+methods of ``engineio.socket.Socket``), written against the version pinned in requirements.txt
+(:data:`ENGINEIO_VERSION`). :func:`install` refuses to start on another version, or if one of the
+parts it replaces is missing: a silent mismatch would lose the live channel on exam day.
+
 It stands in for simple-websocket, the default of engine.io's gevent driver, which costs a third
 greenlet per connection (its reader) and agrees to permessage-deflate whenever a browser offers it
 (every browser does): two zlib streams per connection, about 100 KB of memory each candidate, to
@@ -281,8 +286,27 @@ class WebSocket:
         return data
 
 
+ENGINEIO_VERSION = "4.15.1"  # the python-engineio this module was written against (requirements.txt)
+REPLACED = ("_websocket_handler", "send", "close", "schedule_ping", "check_ping_timeout", "receive")
+
+
+def check_engineio(installed: str, eio: Any) -> None:
+    """Fail loudly, at start-up, if engine.io is not the version whose private parts this replaces."""
+    if installed != ENGINEIO_VERSION:
+        raise RuntimeError(
+            f"cbt/realtime/websocket.py replaces private parts of python-engineio {ENGINEIO_VERSION}; "
+            f"{installed} is installed: pin python-engineio=={ENGINEIO_VERSION} or review the module"
+        )
+    missing = [name for name in REPLACED if not hasattr(Socket, name)]
+    if missing or "websocket" not in getattr(eio, "_async", {}):
+        raise RuntimeError(f"python-engineio lacks what cbt/realtime/websocket.py replaces: {missing or '_async'}")
+
+
 def install(eio: Any) -> None:
     """Under gevent: this WebSocket for engine.io's own driver, without its writer and ping greenlets."""
+    from importlib.metadata import version
+
+    check_engineio(version("python-engineio"), eio)
     eio._async = {**eio._async, "websocket": WebSocket}
     Socket._websocket_handler = _handle
     Socket.send = _send
