@@ -1,0 +1,260 @@
+"""What proctors do to candidates and rooms: admit, start the room, pause, resume, extend, force a
+hand-in, move a candidate to another seat, lift a login lockout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cbt.core.attempt import AttemptState, SubmitReason
+from cbt.core.errors import Conflict, InvalidInput
+from cbt.db import models
+from cbt.services import audit
+from cbt.services.attempts import close_attempt, state_of
+from cbt.services.proctoring.common import (
+    MAX_EXTENSION_MINUTES,
+    Effects,
+    _candidates,
+    _log,
+    _remaining_payload,
+    _room_session_id,
+    _seated,
+    _started,
+    _text,
+)
+from cbt.services.staff import StaffInfo, check_room
+
+
+def admit(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, now: datetime) -> Effects:
+    """Admit one candidate after checking identity (核验身份), or, with no candidate, the whole room."""
+    check_room(session, staff, room_id, act=True)
+    fx = Effects(room_id)
+    admitted: list[tuple[str, dict | None]] = []
+    for candidate, attempt in _seated(session, room_id, candidate_id):
+        if attempt is None or attempt.admitted_at is not None:
+            continue
+        attempt.admitted_at, attempt.admitted_by = now, staff.actor
+        admitted.append((f"attempt:{attempt.id}", None))
+        fx.dirty.add(candidate.id)
+        fx.pushes.append((candidate.id, "admitted", {"part": attempt.session.part}))
+        _log(session, fx, "admit", "已核验身份，允许入场", now, staff, candidate, attempt.session_id)
+    if admitted:
+        audit.record_all(session, at=now, actor=staff.actor, action="attempt.admit", subjects=admitted)
+    return fx
+
+
+def start_room(session: Session, staff: StaffInfo, room_id: int, now: datetime) -> Effects:
+    """统一开考: admit and start every logged-in candidate of the room whose session is open."""
+    check_room(session, staff, room_id, act=True)
+    fx = Effects(room_id)
+    seated = _seated(session, room_id, None)
+    live = set(
+        session.scalars(
+            select(models.CandidateLogin.candidate_id).where(
+                models.CandidateLogin.candidate_id.in_([c.id for c, _ in seated]),
+                models.CandidateLogin.ended_at.is_(None),
+            )
+        )
+    )
+    for candidate, attempt in seated:
+        if candidate.id not in live or attempt is None or attempt.started_at or now < attempt.session.starts_at:
+            continue
+        attempt.admitted_at = attempt.admitted_at or now
+        attempt.admitted_by = attempt.admitted_by or staff.actor
+        attempt.started_at = now
+        fx.dirty.add(candidate.id)
+        fx.pushes.append((candidate.id, "started", {"part": attempt.session.part}))
+    audit.record(
+        session,
+        at=now,
+        actor=staff.actor,
+        action="room.start",
+        subject=f"room:{room_id}",
+        detail={"started": sorted(fx.dirty)},
+    )
+    _log(session, fx, "start", f"统一开考（{len(fx.dirty)} 人）", now, staff, None)
+    fx.result = {"started": len(fx.dirty)}
+    return fx
+
+
+def pause(
+    session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, reason: object, now: datetime
+) -> Effects:
+    reason = _text(reason, "原因")
+    check_room(session, staff, room_id, act=True)
+    fx = Effects(room_id)
+    paused: list[tuple[str, dict | None]] = []
+    for candidate, attempt in _seated(session, room_id, candidate_id):
+        if attempt is None or state_of(attempt, now) is not AttemptState.IN_PROGRESS:
+            continue
+        attempt.pauses.append(models.Pause(start=now, by=staff.actor, reason=reason))
+        paused.append((f"attempt:{attempt.id}", None))
+        fx.dirty.add(candidate.id)
+        fx.pushes.append((candidate.id, "paused", {"reason": reason, **_remaining_payload(attempt, now)}))
+        _log(session, fx, "pause", f"暂停考试：{reason}", now, staff, candidate, attempt.session_id)
+    if paused:
+        audit.record_all(session, at=now, actor=staff.actor, action="attempt.pause", subjects=paused, reason=reason)
+    if candidate_id is not None and not fx.dirty:
+        raise Conflict("该考生当前不在答题中，无法暂停", code="not_in_progress")
+    return fx
+
+
+def resume(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, now: datetime) -> Effects:
+    check_room(session, staff, room_id, act=True)
+    fx = Effects(room_id)
+    resumed: list[tuple[str, dict | None]] = []
+    for candidate, attempt in _seated(session, room_id, candidate_id):
+        if attempt is None:
+            continue
+        open_pauses = [p for p in attempt.pauses if p.end is None]
+        if not open_pauses:
+            continue
+        for p in open_pauses:
+            p.end = now
+        paused_for = sum((now - p.start).total_seconds() for p in open_pauses)
+        resumed.append((f"attempt:{attempt.id}", {"paused_seconds": round(paused_for, 1)}))
+        fx.dirty.add(candidate.id)
+        fx.pushes.append((candidate.id, "resumed", _remaining_payload(attempt, now)))
+        _log(session, fx, "resume", "恢复考试", now, staff, candidate, attempt.session_id)
+    if resumed:
+        audit.record_all(session, at=now, actor=staff.actor, action="attempt.resume", subjects=resumed)
+    if candidate_id is not None and not fx.dirty:
+        raise Conflict("该考生没有处于暂停状态", code="not_paused")
+    return fx
+
+
+def extend(
+    session: Session,
+    staff: StaffInfo,
+    room_id: int,
+    candidate_id: int | None,
+    minutes: object,
+    reason: object,
+    now: datetime,
+) -> Effects:
+    """Give extra time (延长时间) to one candidate or the whole room, with a reason."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes <= MAX_EXTENSION_MINUTES:
+        raise InvalidInput(f"延长时间必须是 1 到 {MAX_EXTENSION_MINUTES} 分钟", code="bad_minutes")
+    reason = _text(reason, "原因")
+    check_room(session, staff, room_id, act=True)
+    fx = Effects(room_id)
+    extended: list[tuple[str, dict | None]] = []
+    for candidate, attempt in _seated(session, room_id, candidate_id):
+        if attempt is None or (candidate_id is None and attempt.started_at is None):
+            continue  # a room-wide extension is for those already writing
+        before = attempt.extension_seconds
+        attempt.extension_seconds = before + minutes * 60
+        after = attempt.extension_seconds
+        extended.append((f"attempt:{attempt.id}", {"before_seconds": before, "after_seconds": after}))
+        fx.dirty.add(candidate.id)
+        fx.pushes.append((candidate.id, "time", _remaining_payload(attempt, now)))
+        _log(session, fx, "extend", f"延长 {minutes} 分钟：{reason}", now, staff, candidate, attempt.session_id)
+    if extended:
+        audit.record_all(session, at=now, actor=staff.actor, action="attempt.extend", subjects=extended, reason=reason)
+    if candidate_id is not None and not fx.dirty:
+        raise Conflict("该考生没有进行中的考试", code="no_attempt")
+    return fx
+
+
+def force_submit(
+    session: Session, staff: StaffInfo, room_id: int, candidate_id: int, reason: object, now: datetime
+) -> Effects:
+    reason = _text(reason, "原因")
+    candidate, attempt = _started(session, staff, room_id, candidate_id, now)
+    close_attempt(session, attempt, now, SubmitReason.PROCTOR)
+    attempt.close_note = reason
+    audit.record(
+        session,
+        at=now,
+        actor=staff.actor,
+        action="attempt.force_submit",
+        subject=f"attempt:{attempt.id}",
+        reason=reason,
+    )
+    fx = Effects(room_id, {candidate.id})
+    fx.pushes.append((candidate.id, "submitted", {"reason": "proctor", "message": f"监考员已为您交卷：{reason}"}))
+    _log(session, fx, "force_submit", f"强制交卷：{reason}", now, staff, candidate, attempt.session_id)
+    return fx
+
+
+def move_seat(
+    session: Session, staff: StaffInfo, room_id: int, candidate_id: int, seat: object, reason: object, now: datetime
+) -> Effects:
+    """换机: the candidate continues the same attempt on another seat or device; the old login ends."""
+    seat = _text(seat, "座位号")
+    reason = _text(reason, "原因")
+    check_room(session, staff, room_id, act=True)
+    (candidate,) = _candidates(session, room_id, candidate_id)
+    seat = seat[:16]
+    holder = session.scalar(
+        select(models.Candidate).where(
+            models.Candidate.room_id == room_id, models.Candidate.seat == seat, models.Candidate.id != candidate.id
+        )
+    )
+    if holder is not None:
+        raise Conflict(f"{seat} 号座位已有考生 {holder.name}，请换一个空座位", code="seat_taken")
+    before = candidate.seat
+    candidate.seat = seat
+    record_session = _room_session_id(session, room_id, now)
+    for login in session.scalars(
+        select(models.CandidateLogin).where(
+            models.CandidateLogin.candidate_id == candidate.id, models.CandidateLogin.ended_at.is_(None)
+        )
+    ):
+        login.ended_at, login.ended_reason = now, "moved"
+    session.add(
+        models.Incident(
+            room_id=room_id,
+            candidate_id=candidate.id,
+            session_id=record_session,
+            kind="seat_change",
+            category="设备故障",
+            text=f"换机：{before} → {candidate.seat}。{reason}",
+            recorded_by=staff.actor,
+            detail={"before": before, "after": candidate.seat},
+            at=now,
+        )
+    )
+    audit.record(
+        session,
+        at=now,
+        actor=staff.actor,
+        action="candidate.move",
+        subject=f"candidate:{candidate.id}",
+        detail={"before": before, "after": candidate.seat},
+        reason=reason,
+    )
+    fx = Effects(room_id, {candidate.id})
+    fx.pushes.append((candidate.id, "moved", {"message": f"请到 {candidate.seat} 号座位重新登录，继续作答。"}))
+    _log(session, fx, "move", f"换机 {before} → {candidate.seat}：{reason}", now, staff, candidate, record_session)
+    return fx
+
+
+def lift_lockout(
+    session: Session,
+    staff: StaffInfo,
+    room_id: int,
+    candidate_id: int,
+    unlock: Callable[[str], bool],
+    now: datetime,
+) -> Effects:
+    """解除登录锁定: after checking the person's papers, the proctor lets a candidate locked out by
+    failed logins try again now. ``unlock(ticket)`` lifts it and says whether it was locked."""
+    check_room(session, staff, room_id, act=True)
+    (candidate,) = _candidates(session, room_id, candidate_id)
+    was_locked = unlock(candidate.ticket)
+    audit.record(
+        session,
+        at=now,
+        actor=staff.actor,
+        action="login.unlock",
+        subject=f"candidate:{candidate.id}",
+        detail={"ticket": candidate.ticket, "was_locked": was_locked},
+    )
+    fx = Effects(room_id, result={"was_locked": was_locked})
+    if was_locked:
+        _log(session, fx, "unlock", "已核对证件，解除登录锁定", now, staff, candidate)
+    return fx

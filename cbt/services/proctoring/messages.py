@@ -1,0 +1,130 @@
+"""Messages to one candidate, a room or every room of a batch (考务广播), and the candidates' receipts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session
+
+from cbt.core.errors import CbtError, Forbidden, InvalidInput, NotFound
+from cbt.db import models
+from cbt.services import audit
+from cbt.services.proctoring.common import (
+    Effects,
+    _active_session,
+    _candidates,
+    _log,
+    _text,
+    _unfinished,
+    room_sessions,
+)
+from cbt.services.staff import StaffInfo, check_room
+
+# Short names for the statements built once at import (the hot paths below).
+_C, _M, _MA = models.Candidate, models.Message, models.MessageAck
+
+
+def message(
+    session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, text: object, now: datetime
+) -> Effects:
+    text = _text(text, "消息内容")
+    check_room(session, staff, room_id, act=True)
+    target = _candidates(session, room_id, candidate_id)[0] if candidate_id is not None else None
+    row = models.Message(room_id=room_id, candidate_id=candidate_id, text=text, sent_at=now, sent_by=staff.actor)
+    session.add(row)
+    session.flush()
+    fx = Effects(room_id, result={"message_id": row.id})
+    payload = {"id": row.id, "text": text, "at": now.isoformat(), "broadcast": target is None}
+    if target is None:  # one emit for the room, not one per candidate (one Redis message in scale-out)
+        fx.room_pushes.append(("notice", payload))
+    else:
+        fx.pushes.append((target.id, "notice", payload))
+    _log(session, fx, "message", ("广播：" if target is None else "消息：") + text, now, staff, target)
+    subject = f"room:{room_id}" if target is None else f"candidate:{target.id}"
+    detail = {"message_id": row.id, "text": text}
+    audit.record(session, at=now, actor=staff.actor, action="room.message", subject=subject, detail=detail)
+    return fx
+
+
+def message_all(session: Session, staff: StaffInfo, batch_id: int, text: object, now: datetime) -> list[Effects]:
+    """考务广播: the exam administrator's message to every candidate of a batch, one per room (each
+    room's record shows it, each candidate acknowledges it as a proctor's broadcast)."""
+    if staff.role != "admin":
+        raise Forbidden("只有考务管理员可以向全部考场广播", code="admins_only")
+    text = _text(text, "消息内容")
+    rooms = session.scalars(
+        select(models.Room).where(models.Room.batch_id == batch_id).order_by(models.Room.code)
+    ).all()
+    if not rooms:
+        raise NotFound("批次不存在或没有考场", code="batch_not_found")
+    rows = [models.Message(room_id=r.id, candidate_id=None, text=text, sent_at=now, sent_by=staff.actor) for r in rooms]
+    session.add_all(rows)
+    session.flush()
+    effects = []
+    sessions = room_sessions(session, rooms[0])  # every room's record: the session it runs (two queries in all)
+    unfinished = _unfinished(session, [r.id for r in rooms])
+    for row in rows:
+        fx = Effects(row.room_id)
+        fx.room_pushes.append(("notice", {"id": row.id, "text": text, "at": now.isoformat(), "broadcast": True}))
+        running = _active_session(sessions, unfinished.get(row.room_id, set()), now).id if sessions else None
+        _log(session, fx, "message", "考务广播：" + text, now, staff, None, running)
+        effects.append(fx)
+    detail = {"rooms": len(rows), "text": text}
+    audit.record(session, at=now, actor=staff.actor, action="batch.message", subject=f"batch:{batch_id}", detail=detail)
+    return effects
+
+
+# Built once: a broadcast brings every candidate's receipt within seconds, taken many to a job.
+_ACK_MESSAGES = select(_M.id, _M.room_id, _M.candidate_id, _M.text).where(_M.id.in_(bindparam("ids", expanding=True)))
+_ACK_CANDIDATES = select(_C.id, _C.room_id, _C.seat, _C.name).where(_C.id.in_(bindparam("ids", expanding=True)))
+_ACK_DONE = select(_MA.message_id, _MA.candidate_id).where(
+    _MA.message_id.in_(bindparam("message_ids", expanding=True)),
+    _MA.candidate_id.in_(bindparam("candidate_ids", expanding=True)),
+)
+_ACK_INSERT = insert(_MA)
+
+
+def is_id(value: object) -> bool:
+    """A row id: an integer a database column holds (a page may send anything)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
+def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, datetime]]) -> list[Effects | CbtError]:
+    """Candidates confirm they read a message (我已知晓, from their sockets), many at once: a broadcast
+    brings every candidate's receipt within seconds. One outcome per (candidate id, message id, when),
+    in order: its Effects, or the error of a receipt refused. A receipt changes no tile (it is an
+    event of the room); twice is once."""
+    message_ids = {m for _, m, _ in receipts if is_id(m)}
+    db = session.connection()
+    messages = {r.id: r for r in db.execute(_ACK_MESSAGES, {"ids": list(message_ids)})} if message_ids else {}
+    candidate_ids = list({c for c, _, _ in receipts})
+    who = {r.id: r for r in db.execute(_ACK_CANDIDATES, {"ids": candidate_ids})}
+    done = (
+        {
+            (r.message_id, r.candidate_id)
+            for r in db.execute(_ACK_DONE, {"message_ids": list(messages), "candidate_ids": candidate_ids})
+        }
+        if messages
+        else set()
+    )
+    outcomes: list[Effects | CbtError] = []
+    rows = []
+    for candidate_id, message_id, now in receipts:
+        if not is_id(message_id):
+            outcomes.append(InvalidInput("消息编号无效", code="bad_message_id"))
+            continue
+        m, c = messages.get(message_id), who.get(candidate_id)
+        if m is None or c is None or m.room_id != c.room_id or m.candidate_id not in (None, candidate_id):
+            outcomes.append(NotFound("消息不存在", code="message_not_found"))
+            continue
+        fx = Effects(c.room_id)
+        if (message_id, candidate_id) not in done:  # twice is once
+            done.add((message_id, candidate_id))
+            rows.append({"message_id": message_id, "candidate_id": candidate_id, "acked_at": now})
+            fx.event("ack", f"已确认消息：{m.text[:20]}", now, c)
+        outcomes.append(fx)
+    if rows:
+        db.execute(_ACK_INSERT, rows)
+    return outcomes

@@ -1,0 +1,146 @@
+"""What candidates' pages report (page signals, presence) and proctors' presence: evidence for the
+room record, counted into one incident per candidate and kind a minute."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from cbt.core import signals
+from cbt.core.errors import NotFound
+from cbt.core.signals import Signal
+from cbt.db import models
+from cbt.services.proctoring.common import (
+    Effects,
+    _room_session_id,
+)
+from cbt.services.staff import StaffInfo
+
+# Short names for the statements built once at import (the hot paths below).
+_A, _C = models.Attempt, models.Candidate
+
+
+def candidate_signal(session: Session, candidate_id: int, signal: Signal, now: datetime) -> Effects:
+    """A signal from the candidate's page (tab hidden, fullscreen exit, copy...): evidence, never a
+    penalty. It names the attempt in progress and changes nothing else: nothing is locked, and the
+    statements are built once (they ran in the writer as the slowest of its jobs). Within
+    :data:`~cbt.core.signals.COALESCE_SECONDS` of the last of its kind it is counted into that one."""
+    db = session.connection()
+    candidate = db.execute(_PRESENCE, {"candidate_id": candidate_id}).first()
+    if candidate is None:
+        raise NotFound("考生不存在", code="candidate_not_found")
+    attempt = db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).first()
+    fx = Effects(candidate.room_id, {candidate_id})
+    if _incident(session, candidate, attempt, signal.kind, signal.detail(), now):
+        fx.event(
+            signal.kind, SIGNAL_TEXT.get(signal.kind, signal.kind) + signals.summary(signal.detail()), now, candidate
+        )
+    return fx
+
+
+SIGNAL_TEXT = {
+    "tab_hidden": "切换离开考试页面",
+    "window_blur": "考试窗口失去焦点",
+    "fullscreen_exit": "退出全屏",
+    "copy": "尝试复制",
+    "paste": "尝试粘贴",
+    "contextmenu": "尝试打开右键菜单",
+    "disconnected": "连接中断",
+    "reconnected": "连接恢复",
+    "second_login": "在另一位置登录",
+}
+
+
+BADGE_KINDS = [k for k in SIGNAL_TEXT if k != "reconnected"] + ["proctor_record", "seat_change"]
+
+
+_PRESENCE = select(_C.id, _C.room_id, _C.seat, _C.name, _C.online).where(_C.id == bindparam("candidate_id"))
+_IN_PROGRESS = (
+    select(_A.id, _A.session_id)
+    .where(_A.candidate_id == bindparam("candidate_id"), _A.started_at.is_not(None), _A.submitted_at.is_(None))
+    .limit(1)
+)
+_SET_PRESENCE = (
+    update(_C)
+    .where(_C.id == bindparam("candidate_id"))
+    .values(online=bindparam("now_online"), last_seen_at=bindparam("seen"))
+)
+
+
+def set_presence(session: Session, candidate_id: int, online: bool, now: datetime) -> Effects:
+    """A candidate's page connected or went away; a change during the exam is an incident. Every
+    socket of every candidate comes through here (a start storm, a restart): statements built once."""
+    db = session.connection()
+    candidate = db.execute(_PRESENCE, {"candidate_id": candidate_id}).first()
+    if candidate is None:
+        return Effects()
+    fx = Effects(candidate.room_id, {candidate_id})
+    db.execute(_SET_PRESENCE, {"candidate_id": candidate_id, "now_online": online, "seen": now})
+    attempt = db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).first() if candidate.online != online else None
+    if attempt is not None:  # flapping (a connection lost and back again and again) is counted into one
+        kind = "reconnected" if online else "disconnected"
+        if _incident(session, candidate, attempt, kind, {}, now):
+            fx.event(kind, SIGNAL_TEXT[kind], now, candidate)
+    return fx
+
+
+def clear_presence(session: Session, now: datetime) -> int:
+    """A single server process starts with no page connected: whoever a process that died (kill -9,
+    power loss) left marked online is offline until their page reconnects (within seconds), which
+    the room's record then shows as 连接恢复. Returns how many were cleared."""
+    result = session.execute(update(_C).where(_C.online.is_(True)).values(online=False, last_seen_at=now))
+    return result.rowcount  # type: ignore[attr-defined]
+
+
+_LAST_OF_KIND = (
+    select(models.Incident.id, models.Incident.detail)
+    .where(
+        models.Incident.candidate_id == bindparam("candidate_id"),
+        models.Incident.kind == bindparam("kind"),
+        models.Incident.at >= bindparam("since"),
+    )
+    .order_by(models.Incident.id.desc())
+    .limit(1)
+)
+_COUNT_INTO = (
+    update(models.Incident)
+    .where(models.Incident.id == bindparam("incident_id"))
+    .values(detail=bindparam("merged", type_=models.Incident.__table__.c.detail.type))
+)
+
+
+def _incident(session: Session, candidate: Row, attempt: Row | None, kind: str, detail: dict, now: datetime) -> bool:
+    """What a candidate's page reported, kept as evidence for the room record of the attempt's
+    session: a new incident (True), or counted into the last one of its kind (False)."""
+    db = session.connection()
+    since = now - timedelta(seconds=signals.COALESCE_SECONDS)
+    last = db.execute(_LAST_OF_KIND, {"candidate_id": candidate.id, "kind": kind, "since": since}).first()
+    if last is not None:
+        merged = signals.coalesced(last.detail, detail, now.isoformat())
+        db.execute(_COUNT_INTO, {"incident_id": last.id, "merged": merged})
+        return False
+    session.add(
+        models.Incident(
+            room_id=candidate.room_id,
+            candidate_id=candidate.id,
+            attempt_id=attempt.id if attempt else None,
+            session_id=attempt.session_id if attempt else _room_session_id(session, candidate.room_id, now),
+            kind=kind,
+            detail=detail,
+            at=now,
+        )
+    )
+    return True
+
+
+def set_staff_presence(session: Session, staff: StaffInfo, room_id: int, online: bool, now: datetime) -> Effects:
+    row = session.scalar(
+        select(models.RoomStaff).where(models.RoomStaff.room_id == room_id, models.RoomStaff.staff_id == staff.id)
+    )
+    if row is not None:
+        row.online, row.last_seen_at = online, now
+    fx = Effects(room_id, staffing=True)
+    fx.event("staff", f"{staff.name}{'进入' if online else '离开'}监考页面", now, by=staff.name)
+    return fx
