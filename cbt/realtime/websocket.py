@@ -106,7 +106,7 @@ class WebSocket:
         self._buffer = b""
         self._unsent: list[bytes] = []  # what the socket could not take yet, oldest first
         self._unsent_bytes = 0
-        self._drained: Any = None  # a gevent Event, set while nothing is unsent (made when first needed)
+        self._drained: Any = None  # a gevent Event the reader waits on while output is backed up
         self._shut_after_unsent = False
         self.closed = False
         self._allowance, self._counted_at = float(FRAME_BURST), time.monotonic()
@@ -181,10 +181,7 @@ class WebSocket:
             return
         if sent < len(data):
             from gevent import spawn
-            from gevent.event import Event
 
-            self._drained = self._drained or Event()
-            self._drained.clear()
             self._queue(data[sent:])
             spawn(self._send_unsent)
 
@@ -206,7 +203,8 @@ class WebSocket:
             self._gone()
             return
         finally:
-            self._drained.set()
+            if self._drained is not None:  # the reader waits for this
+                self._drained.set()
         if self._shut_after_unsent:
             self._shut()
 
@@ -252,8 +250,14 @@ class WebSocket:
             raise Closed(INVALID_DATA) from None
 
     def _frame(self) -> tuple[bool, int, bytes]:
-        if self._unsent and not self._drained.wait(self._sock.gettimeout()):
-            raise Closed(None)  # the page has read nothing for a whole ping timeout
+        if self._unsent:  # output backed up: read nothing more until the page has taken it
+            from gevent.event import Event
+
+            self._drained = drained = Event()  # made only now (a greenlet cannot be preempted here)
+            drained_in_time = drained.wait(self._sock.gettimeout())
+            self._drained = None
+            if not drained_in_time:
+                raise Closed(None)  # the page has read nothing for a whole ping timeout
         if self.closed:
             raise Closed(None)
         b0, b1 = self._read(2)

@@ -21,7 +21,7 @@ from cbt.core.errors import Unauthorized
 from cbt.db import models
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per open live channel: no instance dict
 class LoginInfo:
     login_id: int
     candidate_id: int
