@@ -30,6 +30,17 @@ def _secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
+SERVER_ERROR = {"error": "server_error", "message": "服务器内部错误，请重试", "status": 500}
+
+
+def _sockets_by_login(who: dict[str, Any]) -> dict[int, list[str]]:
+    """The logins with a socket open in this process (``who``: sid -> its login), and their sockets."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for sid, login in list(who.items()):
+        found[login.login_id].append(sid)
+    return found
+
+
 def _token(auth: Any) -> object:
     """The token a client connected with (``{"token": ...}``); anything else is no token."""
     return auth.get("token") if isinstance(auth, dict) else None
@@ -132,11 +143,7 @@ class ExamNamespace(socketio.Namespace):
         return self._as_candidate(sid, acknowledge)
 
     def login_ids(self) -> dict[int, list[str]]:
-        """The logins with a socket open in this process, and their sockets."""
-        found: dict[int, list[str]] = defaultdict(list)
-        for sid, login in list(self.who.items()):
-            found[login.login_id].append(sid)
-        return found
+        return _sockets_by_login(self.who)
 
     # 开始考试, each answer and 交卷 over the live channel: the same use cases and answers as the HTTP API
     # (POST .../attempt/start, PUT .../attempt/responses/<question id>, POST .../attempt/submit), at
@@ -183,7 +190,7 @@ class ExamNamespace(socketio.Namespace):
             return _error(exc)
         except Exception:  # answered all the same: a page never waits for a reply that does not come
             log.exception("live channel: %s failed", getattr(act, "__name__", "an event"))
-            return {"error": "server_error", "message": "服务器内部错误，请重试", "status": 500}
+            return SERVER_ERROR
 
     def _write(self, login: LoginInfo, job: Callable[..., dict], *args: Any) -> dict[str, Any]:
         result = self.rt.writer.run(job, *args)
@@ -222,7 +229,7 @@ class MonitorNamespace(Namespace):
             return _error(exc)
         except Exception:
             log.exception("live channel: watch failed")
-            return {"error": "server_error", "message": "服务器内部错误，请重试", "status": 500}
+            return SERVER_ERROR
         join_room(room_channel(room_id))
         self.watching[request.sid] = room_id  # type: ignore[attr-defined]
         if member.role == "proctor":
@@ -231,10 +238,7 @@ class MonitorNamespace(Namespace):
         return {"snapshot": view}
 
     def login_ids(self) -> dict[int, list[str]]:
-        found: dict[int, list[str]] = defaultdict(list)
-        for sid, member in list(self.who.items()):
-            found[member.login_id].append(sid)
-        return found
+        return _sockets_by_login(self.who)
 
     def on_disconnect(self, reason: Any = None) -> None:
         member = self.who.pop(request.sid, None)  # type: ignore[attr-defined]
