@@ -227,6 +227,19 @@ class Attempt(Base):
     session: Mapped[ExamSession] = relationship()
     pauses: Mapped[list[Pause]] = relationship(order_by="Pause.start", lazy="selectin")
 
+    # Its session's times, as cbt.core.seating's Sitting names them (the rules take models and rows alike)
+    @property
+    def starts_at(self) -> datetime:
+        return self.session.starts_at
+
+    @property
+    def part(self) -> str:
+        return self.session.part
+
+    @property
+    def session_seconds(self) -> int:
+        return self.session.duration_seconds
+
 
 class Response(Base):
     """The latest saved answer to one question of an attempt; ``seq`` orders the candidate's saves."""

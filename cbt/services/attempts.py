@@ -18,18 +18,19 @@ from typing import Any, NamedTuple
 from sqlalchemy import DateTime, Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from cbt.core import seating
 from cbt.core.assembly import Form
 from cbt.core.attempt import AttemptState, SubmitReason, attempt_state, receipt_code
 from cbt.core.blueprint import PART_NAMES
 from cbt.core.errors import Conflict, InvalidInput, NotFound
 from cbt.core.items import LEVEL_NAMES, TYPE_NAMES, Item, Question, question_type
 from cbt.core.scoring import score_attempt
+from cbt.core.seating import latest_started, missed, session_order
 from cbt.core.timing import GRACE, Clock, Pause
 from cbt.db import models
 from cbt.services.papers import load_form
 
 MAX_SEQ = 2**31 - 1
-PART_ORDER = {"theory": 0, "skill": 1}
 
 
 # --- papers are immutable snapshots: load each once per process ----------------------------------
@@ -147,13 +148,7 @@ def _sittings(session: Session, candidate_id: int, *, lock: bool = False) -> lis
     """The candidate's attempts with their sessions' times, in session order (locked: in the writer)."""
     statement = _SITTINGS_LOCKED if lock else _SITTINGS
     rows = session.connection().execute(statement, {"candidate_id": candidate_id}).all()
-    return sorted(rows, key=lambda a: (a.starts_at, PART_ORDER.get(a.part, 9)))
-
-
-def _missed(sitting: Row, now: datetime) -> bool:
-    """Never started nor handed in, and its session is over (缺考)."""
-    over = now > sitting.starts_at + timedelta(seconds=sitting.session_seconds)
-    return over and sitting.started_at is None and sitting.submitted_at is None
+    return sorted(rows, key=lambda a: session_order(a.starts_at, a.part))
 
 
 def _sitting_clock(session: Session, sitting: Row) -> Clock | None:
@@ -161,19 +156,6 @@ def _sitting_clock(session: Session, sitting: Row) -> Clock | None:
         return None
     pauses = session.connection().execute(_PAUSES, {"attempt_id": sitting.id}).all()
     return _clock(sitting.started_at, sitting.duration_seconds, sitting.extension_seconds, pauses)
-
-
-def _current(sittings: list[Row], now: datetime) -> Row | None:
-    """The attempt the candidate works on now: the first not submitted and not missed."""
-    return next((a for a in sittings if a.submitted_at is None and not _missed(a, now)), None)
-
-
-def _latest_started(sittings: list[Row]) -> Row | None:
-    """The attempt in progress, else the last one started (``sittings`` is in session order)."""
-    started = [a for a in sittings if a.started_at is not None]
-    in_progress = [a for a in started if a.submitted_at is None]
-    chosen = in_progress or started
-    return chosen[-1] if chosen else None
 
 
 # --- reads ------------------------------------------------------------------------------------------
@@ -195,7 +177,7 @@ def status(session: Session, candidate_id: int, now: datetime) -> dict[str, obje
     """What the identity page shows: who, where, which sessions, when they open."""
     who = _who(session, candidate_id)
     sittings = _sittings(session, candidate_id)
-    current = _current(sittings, now)
+    current = seating.current(sittings, now)
     sessions = []
     for a in sittings:
         state = attempt_state(_sitting_clock(session, a), a.submitted_at, now)
@@ -206,7 +188,7 @@ def status(session: Session, candidate_id: int, now: datetime) -> dict[str, obje
                 "starts_at": a.starts_at.isoformat(),
                 "opens_in_seconds": round(max(0.0, (a.starts_at - now).total_seconds()), 3),
                 "duration_minutes": round(a.duration_seconds / 60, 2),
-                "state": "missed" if _missed(a, now) else state,
+                "state": "missed" if missed(a, now) else state,
                 "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
                 "receipt": a.receipt,
                 "score": _visible_score(session, who, a),
@@ -253,8 +235,8 @@ class PaperText(NamedTuple):
 def attempt_json(session: Session, candidate_id: int, now: datetime) -> PaperText:
     """The candidate's paper in their own order, with their saved answers, as JSON. Never any key."""
     sittings = _sittings(session, candidate_id)
-    current = _current(sittings, now)
-    attempt = current if current is not None and current.started_at is not None else _latest_started(sittings)
+    current = seating.current(sittings, now)
+    attempt = current if current is not None and current.started_at is not None else latest_started(sittings)
     if attempt is None:
         raise Conflict("考试尚未开始，请先点击“开始考试”", code="attempt_not_started")
     db = session.connection()
@@ -306,7 +288,7 @@ def _item_json(p: Paper, entry: dict) -> str:
 
 def start(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
     """Start the current session's attempt (idempotent). Refused before the session opens."""
-    attempt = _current(_sittings(session, candidate_id, lock=True), now)
+    attempt = seating.current(_sittings(session, candidate_id, lock=True), now)
     if attempt is None:
         raise Conflict("您已完成全部考试", code="no_attempt")
     if attempt.started_at is None:
@@ -376,7 +358,7 @@ def save_response(
 
 def submit(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
     """The candidate hands in (交卷). Repeating it returns the same receipt."""
-    sitting = _latest_started(_sittings(session, candidate_id, lock=True))
+    sitting = latest_started(_sittings(session, candidate_id, lock=True))
     if sitting is None:
         raise Conflict("考试尚未开始", code="attempt_not_started")
     if sitting.submitted_at is not None:

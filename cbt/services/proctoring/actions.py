@@ -33,7 +33,7 @@ def admit(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | 
     check_room(session, staff, room_id, act=True)
     fx = Effects(room_id)
     admitted: list[tuple[str, dict | None]] = []
-    for candidate, attempt in _seated(session, room_id, candidate_id):
+    for candidate, attempt in _seated(session, room_id, candidate_id, now):
         if attempt is None or attempt.admitted_at is not None:
             continue
         attempt.admitted_at, attempt.admitted_by = now, staff.actor
@@ -50,7 +50,7 @@ def start_room(session: Session, staff: StaffInfo, room_id: int, now: datetime) 
     """统一开考: admit and start every logged-in candidate of the room whose session is open."""
     check_room(session, staff, room_id, act=True)
     fx = Effects(room_id)
-    seated = _seated(session, room_id, None)
+    seated = _seated(session, room_id, None, now)
     live = set(
         session.scalars(
             select(models.CandidateLogin.candidate_id).where(
@@ -87,7 +87,7 @@ def pause(
     check_room(session, staff, room_id, act=True)
     fx = Effects(room_id)
     paused: list[tuple[str, dict | None]] = []
-    for candidate, attempt in _seated(session, room_id, candidate_id):
+    for candidate, attempt in _seated(session, room_id, candidate_id, now):
         if attempt is None or state_of(attempt, now) is not AttemptState.IN_PROGRESS:
             continue
         attempt.pauses.append(models.Pause(start=now, by=staff.actor, reason=reason))
@@ -106,7 +106,7 @@ def resume(session: Session, staff: StaffInfo, room_id: int, candidate_id: int |
     check_room(session, staff, room_id, act=True)
     fx = Effects(room_id)
     resumed: list[tuple[str, dict | None]] = []
-    for candidate, attempt in _seated(session, room_id, candidate_id):
+    for candidate, attempt in _seated(session, room_id, candidate_id, now):
         if attempt is None:
             continue
         open_pauses = [p for p in attempt.pauses if p.end is None]
@@ -142,7 +142,7 @@ def extend(
     check_room(session, staff, room_id, act=True)
     fx = Effects(room_id)
     extended: list[tuple[str, dict | None]] = []
-    for candidate, attempt in _seated(session, room_id, candidate_id):
+    for candidate, attempt in _seated(session, room_id, candidate_id, now):
         if attempt is None or (candidate_id is None and attempt.started_at is None):
             continue  # a room-wide extension is for those already writing
         before = attempt.extension_seconds

@@ -12,14 +12,13 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 
+from cbt.core import seating
 from cbt.core.errors import Conflict, InvalidInput, NotFound
 from cbt.db import models
-from cbt.services.attempts import PART_ORDER, clock_of, state_of
+from cbt.services.attempts import clock_of, state_of
 from cbt.services.staff import StaffInfo, check_room
 
 CATEGORIES = ("身份核验", "考生违纪", "设备故障", "网络故障", "其他")
-PROCTOR_RATIO = 15  # 国家职业技能标准 1.9.3: 监考人员与考生配比 1:15 ...
-MIN_PROCTORS = 2  # ... 且每个考场不少于 2 名监考人员
 MAX_EXTENSION_MINUTES = 120
 MAX_TEXT = 500
 
@@ -106,7 +105,7 @@ def _candidates(session: Session, room_id: int, candidate_id: int | None) -> lis
 
 
 def _seated(
-    session: Session, room_id: int, candidate_id: int | None
+    session: Session, room_id: int, candidate_id: int | None, now: datetime
 ) -> list[tuple[models.Candidate, models.Attempt | None]]:
     """The room's candidates (or the one) in seat order, each with the attempt they work on now,
     locked: two queries however large the room (one per candidate made a room-wide admission 60 ms)."""
@@ -122,13 +121,7 @@ def _seated(
     by_candidate: dict[int, list[models.Attempt]] = defaultdict(list)
     for attempt in attempts:
         by_candidate[attempt.candidate_id].append(attempt)
-    return [(c, _current(by_candidate[c.id])) for c in candidates]
-
-
-def _current(attempts: list[models.Attempt]) -> models.Attempt | None:
-    """The first not submitted, in session order."""
-    ordered = sorted(attempts, key=lambda a: (a.session.starts_at, PART_ORDER.get(a.session.part, 9)))
-    return next((a for a in ordered if a.submitted_at is None), None)
+    return [(c, seating.current(by_candidate[c.id], now)) for c in candidates]
 
 
 def _remaining_payload(attempt: models.Attempt, now: datetime) -> dict:
@@ -146,7 +139,7 @@ def _started(
 ) -> tuple[models.Candidate, models.Attempt]:
     """The candidate (of this room, where the actor may act) and their attempt in progress."""
     check_room(session, staff, room_id, act=True)
-    ((candidate, attempt),) = _seated(session, room_id, candidate_id)
+    ((candidate, attempt),) = _seated(session, room_id, candidate_id, now)
     if attempt is None or attempt.started_at is None:
         raise Conflict("该考生没有进行中的考试", code="no_attempt")
     return candidate, attempt
@@ -164,21 +157,17 @@ def _check_session(session: Session, room_id: int, exam_session_id: int) -> None
 
 def room_sessions(session: Session, room: models.Room) -> list[models.ExamSession]:
     rows = session.scalars(select(models.ExamSession).where(models.ExamSession.batch_id == room.batch_id))
-    return _in_order(rows)
+    return seating.in_order(rows)
 
 
 def _room_session_id(session: Session, room_id: int, now: datetime) -> int | None:
     """The session whose record an event of the room without an attempt of its own belongs to: the
-    one the room is running (:func:`_active_session`)."""
+    one the room is running (:func:`cbt.core.seating.active_session`)."""
     room = session.get(models.Room, room_id)
     sessions = room_sessions(session, room) if room is not None else []
     if not sessions:
         return None
-    return _active_session(sessions, _unfinished(session, [room_id]).get(room_id, set()), now).id
-
-
-def _in_order(sessions: Iterable[models.ExamSession]) -> list[models.ExamSession]:
-    return sorted(sessions, key=lambda s: (s.starts_at, s.part != "theory"))
+    return seating.active_session(sessions, _unfinished(session, [room_id]).get(room_id, set()), now).id
 
 
 def _unfinished(session: Session, room_ids: Iterable[int]) -> dict[int, set[int]]:
@@ -193,12 +182,3 @@ def _unfinished(session: Session, room_ids: Iterable[int]) -> dict[int, set[int]
     for room_id, session_id in rows:
         found.setdefault(room_id, set()).add(session_id)
     return found
-
-
-def _active_session(sessions: list[models.ExamSession], unfinished: set[int], now: datetime) -> models.ExamSession:
-    """The first opened session the room has not finished; else the last opened one; else the first."""
-    opened = [s for s in sessions if s.starts_at <= now]
-    for candidate_session in opened:
-        if candidate_session.id in unfinished:
-            return candidate_session
-    return (opened or sessions)[-1 if opened else 0]

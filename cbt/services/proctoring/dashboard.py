@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
-from cbt.core import signals
+from cbt.core import seating, signals
 from cbt.core.attempt import AttemptState
+from cbt.core.seating import TileState
 from cbt.db import models
 from cbt.services.attempts import clock_of, paper, state_of
-from cbt.services.proctoring.common import (
-    MIN_PROCTORS,
-    PROCTOR_RATIO,
-    _active_session,
-    _in_order,
-    _unfinished,
-    room_sessions,
-)
+from cbt.services.proctoring.common import _unfinished, room_sessions
 from cbt.services.proctoring.presence import (
     BADGE_KINDS,
     SIGNAL_TEXT,
@@ -30,13 +23,13 @@ from cbt.services.staff import StaffInfo, check_room
 # --- the dashboard (read) ---------------------------------------------------------------------------
 
 TILE_STATES = {
-    "absent": "未登录",
-    "waiting": "已登录待入场",
-    "admitted": "已入场待开考",
-    "in_progress": "答题中",
-    "paused": "已暂停",
-    "submitted": "已交卷",
-    "offline": "离线",
+    TileState.ABSENT: "未登录",
+    TileState.WAITING: "已登录待入场",
+    TileState.ADMITTED: "已入场待开考",
+    TileState.IN_PROGRESS: "答题中",
+    TileState.PAUSED: "已暂停",
+    TileState.SUBMITTED: "已交卷",
+    TileState.OFFLINE: "离线",
 }
 
 
@@ -46,11 +39,12 @@ def tile_updates(session: Session, dirty: dict[int, set[int]], now: datetime) ->
     rooms = session.scalars(select(models.Room).where(models.Room.id.in_(list(dirty)))).all()
     by_batch: dict[int, list[models.ExamSession]] = {}
     batch_ids = {r.batch_id for r in rooms}
-    for s in _in_order(session.scalars(select(models.ExamSession).where(models.ExamSession.batch_id.in_(batch_ids)))):
+    batch_sessions = session.scalars(select(models.ExamSession).where(models.ExamSession.batch_id.in_(batch_ids)))
+    for s in seating.in_order(batch_sessions):
         by_batch.setdefault(s.batch_id, []).append(s)
     unfinished = _unfinished(session, dirty)
     active = {
-        r.id: _active_session(by_batch[r.batch_id], unfinished.get(r.id, set()), now)
+        r.id: seating.active_session(by_batch[r.batch_id], unfinished.get(r.id, set()), now)
         for r in rooms
         if r.batch_id in by_batch
     }
@@ -128,14 +122,14 @@ def room_view(
     sessions = room_sessions(session, room)
     current = next((s for s in sessions if s.id == exam_session_id), None)
     if current is None:
-        current = _active_session(sessions, _unfinished(session, [room_id]).get(room_id, set()), now)
+        current = seating.active_session(sessions, _unfinished(session, [room_id]).get(room_id, set()), now)
     candidates = session.scalars(
         select(models.Candidate).where(models.Candidate.room_id == room_id).order_by(models.Candidate.seat)
     ).all()
     tiles = _tiles(session, candidates, {room_id: current.id}, now)
     incidents = sum(t["incidents"] for t in tiles)
     view: dict = {"tiles": tiles, "session": {"id": current.id, "part": current.part}, "server_time": now.isoformat()}
-    counts = {k: 0 for k in TILE_STATES}
+    counts: dict[str, int] = {k: 0 for k in TILE_STATES}
     for t in tiles:
         counts[t["state"]] += 1
     terminations = session.execute(
@@ -175,7 +169,7 @@ def staffing_line(session: Session, room_id: int, candidates: int | None = None)
         count = select(func.count()).select_from(models.Candidate).where(models.Candidate.room_id == room_id)
         candidates = session.scalar(count) or 0
     assigned = session.scalars(select(models.RoomStaff).where(models.RoomStaff.room_id == room_id)).all()
-    required = max(MIN_PROCTORS, math.ceil(candidates / PROCTOR_RATIO))
+    required = seating.required_proctors(candidates)
     present = sum(1 for a in assigned if a.online)
     return {
         "assigned": [{"name": a.staff.name, "online": a.online} for a in assigned],
@@ -187,18 +181,14 @@ def staffing_line(session: Session, room_id: int, candidates: int | None = None)
 
 def _tile(c, attempt, logged_in, answered, incidents, now, session) -> dict:  # type: ignore[no-untyped-def]
     total = len(paper(session, attempt.form_id).questions) if attempt else 0
-    if attempt is not None and attempt.submitted_at is not None:
-        state = "submitted"
-    elif attempt is not None and attempt.started_at is not None:
-        state = (
-            "offline"
-            if not c.online
-            else ("paused" if state_of(attempt, now) is AttemptState.PAUSED else "in_progress")
-        )
-    elif logged_in:
-        state = "admitted" if attempt is not None and attempt.admitted_at else "waiting"
-    else:
-        state = "absent"
+    state = seating.tile_state(
+        logged_in=logged_in,
+        online=c.online,
+        admitted=bool(attempt and attempt.admitted_at),
+        started=bool(attempt and attempt.started_at),
+        paused=attempt is not None and state_of(attempt, now) is AttemptState.PAUSED,
+        submitted=bool(attempt and attempt.submitted_at),
+    )
     clock = clock_of(attempt) if attempt else None
     return {
         "candidate_id": c.id,
@@ -210,7 +200,7 @@ def _tile(c, attempt, logged_in, answered, incidents, now, session) -> dict:  # 
         "state_name": TILE_STATES[state],
         "answered": answered.get(attempt.id, 0) if attempt else 0,
         "total": total,
-        "remaining_seconds": clock.remaining_seconds(now) if clock and state != "submitted" else None,
+        "remaining_seconds": clock.remaining_seconds(now) if clock and state is not TileState.SUBMITTED else None,
         "last_seen": c.last_seen_at.isoformat() if c.last_seen_at else None,
         "incidents": incidents.get(c.id, 0),
         "admitted": bool(attempt and attempt.admitted_at),

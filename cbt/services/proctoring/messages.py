@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from cbt.core import seating
 from cbt.core.errors import CbtError, Forbidden, InvalidInput, NotFound
 from cbt.db import models
 from cbt.services import audit
 from cbt.services.proctoring.common import (
     Effects,
-    _active_session,
     _candidates,
     _log,
     _text,
@@ -68,7 +68,7 @@ def message_all(session: Session, staff: StaffInfo, batch_id: int, text: object,
     for row in rows:
         fx = Effects(row.room_id)
         fx.room_pushes.append(("notice", {"id": row.id, "text": text, "at": now.isoformat(), "broadcast": True}))
-        running = _active_session(sessions, unfinished.get(row.room_id, set()), now).id if sessions else None
+        running = seating.active_session(sessions, unfinished.get(row.room_id, set()), now).id if sessions else None
         _log(session, fx, "message", "考务广播：" + text, now, staff, None, running)
         effects.append(fx)
     detail = {"rooms": len(rows), "text": text}
