@@ -18,6 +18,7 @@ from cbt.config import PROJECT_ROOT, Config
 from cbt.db.session import make_engine, make_session_factory
 from cbt.db.writer import Writer
 from cbt.realtime import init_realtime
+from cbt.runtime import Runtime
 from cbt.services import proctoring
 from cbt.sweeper import Sweeper
 from cbt.web import api, candidate, health, proctor, security
@@ -74,14 +75,11 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="cbt_session",
         SESSION_REFRESH_EACH_REQUEST=False,  # the login lasts the exam day; no re-signed cookie on every save
-        CBT=config,
     )
     # JSON as UTF-8, keys in the order written: the paper's Chinese text is a third of the size it is
     # as \u escapes, and the start storm encodes one paper per candidate (docs/performance.md).
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    if config.signal_thresholds is not None:
-        app.config["CBT_SIGNAL_THRESHOLDS"] = config.signal_thresholds
     engine = make_engine(config.database_url, read_only=True)
     # The writer's one connection is used only by the writer, one batch at a time (in gevent's native
     # thread pool when under gevent), never shared with request greenlets: a static pool, no locks,
@@ -89,14 +87,8 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
     write_engine = make_engine(config.database_url, poolclass=StaticPool)
     sessions = make_session_factory(engine, config.audit_key)
     writer = Writer(make_session_factory(write_engine, config.audit_key))
-    app.extensions.update(
-        {
-            "cbt.engine": engine,
-            "cbt.sessions": sessions,
-            "cbt.writer": writer,
-            "cbt.clock": now,
-            "cbt.login_limiter": login_limiter(config.message_queue, now),
-        }
+    runtime = app.extensions["cbt"] = Runtime(
+        config, engine, sessions, writer, now, login_limiter(config.message_queue, now)
     )
     app.url_map.converters["int"] = RowId  # <int:...> in every route: an id a database column holds
     app.teardown_appcontext(close_db)
@@ -106,7 +98,7 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
     app.register_blueprint(candidate.bp)
     app.register_blueprint(proctor.pages)
     app.register_blueprint(proctor.api)
-    realtime = init_realtime(app, writer, now, config.message_queue, config.ping, config.allowed_origins)
+    realtime = init_realtime(app, runtime)
     if config.trusted_proxies:  # outermost, so Socket.IO's handshakes see the client's address too
         n = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
@@ -121,8 +113,7 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
     if config.background:
         if not config.message_queue:  # the only server process: no page is connected to it yet
             clear_presence(writer, now)
-        sweeper = Sweeper(sessions, writer, now, on_closed=realtime.attempts_closed)
-        sweeper.start()
-        app.extensions["cbt.sweeper"] = sweeper
+        runtime.sweeper = Sweeper(runtime)
+        runtime.sweeper.start()
         realtime.start_login_checks()
     return app

@@ -23,6 +23,23 @@ COALESCE_SECONDS = 60  # one incident per candidate and kind in this window, wit
 BUDGET_RATE = 1.0  # signals per second a connection may send, sustained...
 BUDGET_BURST = 10  # ...and at once
 
+# What the room's event list calls each kind of signal (the page's, and the server's own).
+SIGNAL_TEXT = {
+    "tab_hidden": "切换离开考试页面",
+    "window_blur": "考试窗口失去焦点",
+    "fullscreen_exit": "退出全屏",
+    "copy": "尝试复制",
+    "paste": "尝试粘贴",
+    "contextmenu": "尝试打开右键菜单",
+    "disconnected": "连接中断",
+    "reconnected": "连接恢复",
+    "second_login": "在另一位置登录",
+}
+
+
+# The kinds a tile counts as incidents on its badge.
+BADGE_KINDS = [k for k in SIGNAL_TEXT if k != "reconnected"] + ["proctor_record", "seat_change"]
+
 
 @dataclass(frozen=True)
 class Signal:

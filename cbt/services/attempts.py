@@ -23,6 +23,7 @@ from cbt.core.assembly import Form
 from cbt.core.attempt import AttemptState, SubmitReason, attempt_state, receipt_code
 from cbt.core.blueprint import PART_NAMES
 from cbt.core.errors import Conflict, InvalidInput, NotFound
+from cbt.core.events import AttemptClosed, Outcome
 from cbt.core.items import LEVEL_NAMES, TYPE_NAMES, Item, Question, question_type
 from cbt.core.scoring import score_attempt
 from cbt.core.seating import latest_started, missed, session_order
@@ -426,6 +427,7 @@ _DUE_LOCKED = (
     .order_by(_A.id)  # the lock order of every writer
     .with_for_update()
 )
+_SEATS = select(_C.id, _C.room_id).join(_A, _A.candidate_id == _C.id).where(_A.id.in_(bindparam("ids", expanding=True)))
 _DUE_PAUSES = select(_P.attempt_id, _P.start, _P.end).where(_P.attempt_id.in_(bindparam("ids", expanding=True)))
 
 
@@ -455,12 +457,13 @@ def overdue(session: Session, now: datetime) -> list[int]:
     return list(session.connection().execute(statement, {"now": now}).scalars())
 
 
-def expire_overdue(session: Session, now: datetime, attempt_ids: list[int] | None = None) -> list[int]:
+def expire_overdue(session: Session, now: datetime, attempt_ids: list[int] | None = None) -> Outcome:
     """Submit, with the answers saved before the deadline, every attempt whose time (and grace) ran
-    out: of ``attempt_ids`` (from :func:`overdue`), or of all attempts. Runs in the writer."""
+    out: of ``attempt_ids`` (from :func:`overdue`), or of all attempts. Runs in the writer.
+    Its result's ``closed``: the attempts it submitted."""
     ids = overdue(session, now) if attempt_ids is None else list(attempt_ids)
     if not ids:
-        return []
+        return Outcome({"closed": []})
     db = session.connection()
     pauses: dict[int, list[Row]] = {}
     for p in db.execute(_DUE_PAUSES, {"ids": ids}):
@@ -472,4 +475,6 @@ def expire_overdue(session: Session, now: datetime, attempt_ids: list[int] | Non
         if _clock(a.started_at, a.duration_seconds, a.extension_seconds, pauses.get(a.id, ())).overdue(now):
             _close(session, a.id, a.form_id, now, SubmitReason.DEADLINE)
             closed.append(a.id)
-    return closed
+    seats = db.execute(_SEATS, {"ids": closed}).all() if closed else []
+    events = tuple(AttemptClosed(room_id, candidate_id, SubmitReason.DEADLINE) for candidate_id, room_id in seats)
+    return Outcome({"closed": closed}, events)

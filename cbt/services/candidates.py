@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from cbt.core.candidates import normalise_id_number
 from cbt.core.errors import Unauthorized
+from cbt.core.events import Event, Logged, SeatChanged
+from cbt.core.signals import SIGNAL_TEXT
 from cbt.db import models
 
 
@@ -29,6 +31,7 @@ class LoginInfo:
     token: str
     csrf_token: str
     replaced: tuple[int, ...] = ()  # the older logins this one ended (an incident for the proctor)
+    events: tuple[Event, ...] = ()  # what the login changed (its seat's tile; a second login's incident)
 
 
 # Built once: every candidate of a start storm runs them (docs/performance.md).
@@ -90,7 +93,11 @@ def login(
             "user_agent": (user_agent or "")[:300],
         },
     ).scalar_one()
-    return LoginInfo(login_id, candidate.id, candidate.room_id, token, csrf_token, tuple(p.id for p in previous))
+    events: tuple[Event, ...] = (SeatChanged(candidate.room_id, candidate.id),)
+    if previous:
+        events += (Logged(candidate.room_id, "second_login", SIGNAL_TEXT["second_login"], now, candidate.id),)
+    replaced = tuple(p.id for p in previous)
+    return LoginInfo(login_id, candidate.id, candidate.room_id, token, csrf_token, replaced, events)
 
 
 def authenticate(session: Session, token: str | None) -> LoginInfo:

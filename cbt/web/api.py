@@ -16,7 +16,7 @@ from cbt.adapters import tokens
 from cbt.core.errors import BadRequest, InvalidInput
 from cbt.services import attempts, candidates
 from cbt.web.auth import SESSION_KEY, candidate_required, current_login
-from cbt.web.context import db, now, touch, write
+from cbt.web.context import act, candidate_act, db, now, runtime, write
 from cbt.web.openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -49,15 +49,16 @@ def login():  # type: ignore[no-untyped-def]
     ticket, id_number = data.ticket, data.id_number
     if not ticket or not id_number or not ticket.strip() or not id_number.strip():
         raise InvalidInput("请输入准考证号和身份证号", code="missing_credentials")
-    info = current_app.extensions["cbt.login_limiter"].candidate(
+    rt = runtime()
+    info = rt.login_limiter.candidate(
         ticket.strip(),
         request.remote_addr,
         lambda: write(
             candidates.login, ticket, id_number, now=now(), ip=request.remote_addr, user_agent=request.user_agent.string
         ),
     )
-    touch(info.room_id, info.candidate_id, "second_login" if info.replaced else None)
-    current_app.extensions["cbt.realtime"].candidate_logins_ended(set(info.replaced))  # the old page's sockets
+    rt.broadcast.publish(info.events)
+    rt.broadcast.logins_ended(candidates=info.replaced)  # the old page's sockets
     session.clear()
     session[SESSION_KEY] = info.token
     session.permanent = True
@@ -69,7 +70,7 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     login = current_login()
     write(candidates.logout, login.token, now=now())
-    current_app.extensions["cbt.realtime"].candidate_logins_ended({login.login_id})
+    runtime().broadcast.logins_ended(candidates=[login.login_id])
     session.clear()
     return jsonify({"status": "logged_out"})
 
@@ -78,7 +79,7 @@ def logout():  # type: ignore[no-untyped-def]
 @candidate_required
 def status():  # type: ignore[no-untyped-def]
     login = current_login()
-    socket_token = tokens.issue(current_app.config["SECRET_KEY"], "candidate", login.candidate_id, login=login.login_id)
+    socket_token = tokens.issue(runtime().config.secret_key, "candidate", login.candidate_id, login=login.login_id)
     view = attempts.status(db(), login.candidate_id, now())
     return jsonify({**view, "csrf_token": login.csrf_token, "socket_token": socket_token})
 
@@ -87,8 +88,7 @@ def status():  # type: ignore[no-untyped-def]
 @candidate_required
 def start():  # type: ignore[no-untyped-def]
     login = current_login()
-    write(attempts.start, login.candidate_id, now())
-    touch(login.room_id, login.candidate_id)
+    candidate_act(login, attempts.start, now())
     return _json(attempts.attempt_json(db(), login.candidate_id, now()).text)
 
 
@@ -98,7 +98,7 @@ def attempt():  # type: ignore[no-untyped-def]
     candidate_id = current_login().candidate_id
     paper = attempts.attempt_json(db(), candidate_id, now())
     if paper.overdue:  # time ran out and the sweeper has not come round yet: submit now
-        write(attempts.expire_overdue, now(), [paper.attempt_id])
+        act(attempts.expire_overdue, now(), [paper.attempt_id])
         paper = attempts.attempt_json(db(), candidate_id, now())
     return _json(paper.text)
 
@@ -108,18 +108,13 @@ def attempt():  # type: ignore[no-untyped-def]
 def save(question_id: str):  # type: ignore[no-untyped-def]
     data = json_body(inputs.Save, limit=SAVE_BODY_LIMIT)
     login = current_login()
-    result = write(attempts.save_response, login.candidate_id, question_id, data.answer, data.seq, now())
-    touch(login.room_id, login.candidate_id)
-    return jsonify(result)
+    return jsonify(candidate_act(login, attempts.save_response, question_id, data.answer, data.seq, now()))
 
 
 @bp.post("/v1/candidate/attempt/submit")
 @candidate_required
 def submit():  # type: ignore[no-untyped-def]
-    login = current_login()
-    result = write(attempts.submit, login.candidate_id, now())
-    touch(login.room_id, login.candidate_id)
-    return jsonify(result)
+    return jsonify(candidate_act(current_login(), attempts.submit, now()))
 
 
 def register(app: Any) -> None:

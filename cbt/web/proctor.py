@@ -12,17 +12,18 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from cbt import anchors, inputs
 from cbt.adapters import tokens
 from cbt.core.errors import CbtError, Unauthorized
+from cbt.core.events import MessageSent, Outcome
 from cbt.db import models
 from cbt.services import audit, proctoring, staff
 from cbt.web.api import json_body
 from cbt.web.auth import check_csrf
-from cbt.web.context import db, now, publish, publish_all, write
+from cbt.web.context import act, db, now, runtime, write
 
 pages = Blueprint("proctor", __name__)
 api = Blueprint("proctor_api", __name__, url_prefix="/api/v1/proctor")
@@ -63,7 +64,7 @@ def login_page():  # type: ignore[no-untyped-def]
         username, password = request.form.get("username", "").strip(), request.form.get("password", "")
         try:
             check_csrf(str(session.get(CSRF_KEY, "")))
-            member = current_app.extensions["cbt.login_limiter"].staff(
+            member = runtime().login_limiter.staff(
                 username, request.remote_addr, lambda: staff.sign_in(db(), username, password)
             )
             where = {"ip": request.remote_addr, "user_agent": request.user_agent.string}
@@ -84,7 +85,7 @@ def login_page():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     member = current_staff()
     write(staff.sign_out, member, now=now())
-    current_app.extensions["cbt.realtime"].staff_logins_ended({member.login_id})
+    runtime().broadcast.logins_ended(staff=[member.login_id])
     session.clear()
     return redirect(url_for("proctor.login_page"))
 
@@ -116,9 +117,7 @@ def _rooms_page(notice: str | None = None, error: str | None = None, status: int
 
 def _message_all(batch_id: int, text: object) -> int:
     """考务广播 to every room of the batch: how many rooms it went to."""
-    effects = write(proctoring.message_all, current_staff(), batch_id, text, now())
-    publish_all(effects)
-    return len(effects)
+    return len(act(proctoring.message_all, current_staff(), batch_id, text, now()).of(MessageSent))
 
 
 @pages.post("/proctor/batches/<int:batch_id>/message")
@@ -136,7 +135,7 @@ def message_all_page(batch_id: int):  # type: ignore[no-untyped-def]
 def room_page(room_id: int):  # type: ignore[no-untyped-def]
     member = current_staff()
     staff.check_room(db(), member, room_id, act=False)
-    token = tokens.issue(current_app.config["SECRET_KEY"], "staff", member.id, login=member.login_id)
+    token = tokens.issue(runtime().config.secret_key, "staff", member.id, login=member.login_id)
     can_act = member.role in ("proctor", "admin")
     return render_template(
         "proctor/room.html",
@@ -183,10 +182,8 @@ def room_events(room_id: int):  # type: ignore[no-untyped-def]
     return jsonify({"events": events, "more": more})
 
 
-def _act(action: Callable[..., proctoring.Effects], *args: Any) -> Response:
-    fx = write(action, current_staff(), *args, now())
-    publish(fx)
-    return jsonify({"status": "ok", **fx.result})
+def _act(action: Callable[..., Outcome], *args: Any) -> Response:
+    return jsonify({"status": "ok", **act(action, current_staff(), *args, now()).result})
 
 
 @api.post("/rooms/<int:room_id>/admit")
@@ -264,7 +261,7 @@ def move(room_id: int):  # type: ignore[no-untyped-def]
 @api.post("/rooms/<int:room_id>/unlock")
 @staff_required
 def lift_lockout(room_id: int):  # type: ignore[no-untyped-def]
-    unlock = current_app.extensions["cbt.login_limiter"].unlock_ticket
+    unlock = runtime().login_limiter.unlock_ticket
     return _act(proctoring.lift_lockout, room_id, json_body(inputs.ForOneCandidate).candidate_id, unlock)
 
 
@@ -281,5 +278,5 @@ def record_incident(room_id: int):  # type: ignore[no-untyped-def]
 def sign(room_id: int):  # type: ignore[no-untyped-def]
     response = _act(proctoring.sign_record, room_id, json_body(inputs.Sign).session_id)
     anchor = audit.Anchor(**response.json["audit"])  # type: ignore[index]
-    anchors.append(current_app.config["CBT"].instance_path, anchor, f"room:{room_id} signed")
+    anchors.append(runtime().config.instance_path, anchor, f"room:{room_id} signed")
     return response

@@ -21,7 +21,7 @@ import pytest
 import socketio
 
 from cbt.core import signals
-from cbt.realtime.namespaces import MAX_CONNECTIONS
+from cbt.realtime.exam_ns import MAX_CONNECTIONS
 
 pytestmark = pytest.mark.e2e
 

@@ -54,8 +54,8 @@ def test_save_submit_and_expire(day, sessions):
     with pytest.raises(Conflict) as err:
         run(sessions, attempts.save_response, cid, q["id"], [q["options"][1]["id"]], 2, later)
     assert err.value.code == "deadline_passed"
-    assert run(sessions, attempts.expire_overdue, later) == [view["attempt_id"]]
-    assert run(sessions, attempts.expire_overdue, later) == [], "expiring twice changes nothing"
+    assert run(sessions, attempts.expire_overdue, later).result["closed"] == [view["attempt_id"]]
+    assert run(sessions, attempts.expire_overdue, later).result["closed"] == [], "expiring twice changes nothing"
     with sessions() as s:
         attempt = s.get(models.Attempt, view["attempt_id"])
         assert attempt.submit_reason == "deadline" and attempt.score["answered"] == 1

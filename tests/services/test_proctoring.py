@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from cbt.core.errors import CbtError, Conflict, Forbidden, InvalidInput, NotFound
+from cbt.core.events import Logged, MessageSent, Outcome
 from cbt.core.signals import Signal
 from cbt.db import models
 from cbt.db.session import make_engine, make_session_factory, transaction
 from cbt.services import attempts, audit, candidates, proctoring, staff
 from tests.support.exam import AUDIT_KEY, plan_exam_day
+from tests.support.outcomes import logged, pushes, seats
 
 
 @pytest.fixture
@@ -110,7 +112,7 @@ def test_admission_gates_the_start_then_a_room_starts_together(sessions, day, pe
         run(sessions, attempts.start, first.id, now)
     assert err.value.code == "not_admitted"
     fx = run(sessions, proctoring.admit, people["p1"], room.id, first.id, now)
-    assert fx.dirty == {first.id} and fx.pushes[0][1] == "admitted"
+    assert seats(fx) == {first.id} and pushes(fx)[0][1] == "admitted"
     run(sessions, attempts.start, first.id, now)
     fx = run(sessions, proctoring.start_room, people["p1"], room.id, now + timedelta(seconds=5))
     assert fx.result == {"started": 1}, "the logged-in second candidate; the absent one is not started"
@@ -126,8 +128,8 @@ def test_admission_gates_the_start_then_a_room_starts_together(sessions, day, pe
         assert rows[second.id].started_at is not None and rows[second.id].admitted_by == "proctor:p1"
         assert rows[absent.id].started_at is None
     fx = run(sessions, proctoring.admit, people["p1"], room.id, None, now + timedelta(seconds=9))  # 全部允许入场
-    assert fx.dirty == {absent.id}, "the room-wide admission admits whoever is not yet admitted"
-    assert run(sessions, proctoring.admit, people["p1"], room.id, None, now).dirty == set(), "and is safe to repeat"
+    assert seats(fx) == {absent.id}, "the room-wide admission admits whoever is not yet admitted"
+    assert seats(run(sessions, proctoring.admit, people["p1"], room.id, None, now)) == set(), "and is safe to repeat"
     with sessions() as s:
         admissions = s.scalars(select(models.AuditEvent.subject).where(models.AuditEvent.action == "attempt.admit"))
         assert list(admissions) == [f"attempt:{rows[first.id].id}", f"attempt:{rows[absent.id].id}"]
@@ -142,7 +144,7 @@ def test_pause_stops_the_clock_and_resume_restarts_it(sessions, day, people):
     with pytest.raises(InvalidInput):
         run(sessions, proctoring.pause, people["p1"], r1, cid, " ", t)
     fx = run(sessions, proctoring.pause, people["p1"], r1, cid, "设备故障", t + timedelta(minutes=10))
-    assert fx.pushes[0][1] == "paused" and fx.pushes[0][2]["remaining_seconds"] == 80 * 60
+    assert pushes(fx)[0][1] == "paused" and pushes(fx)[0][2]["remaining_seconds"] == 80 * 60
     with sessions() as s:
         view = attempts.attempt_view(s, cid, t + timedelta(minutes=40))
     assert view["state"] == "paused" and view["remaining_seconds"] == 80 * 60
@@ -157,9 +159,11 @@ def test_pause_stops_the_clock_and_resume_restarts_it(sessions, day, people):
             t + timedelta(minutes=40),
         )
     assert err.value.code == "attempt_paused"
-    assert run(sessions, attempts.expire_overdue, t + timedelta(minutes=95)) == [], "a paused clock is not overdue"
+    assert run(sessions, attempts.expire_overdue, t + timedelta(minutes=95)).result["closed"] == [], (
+        "a paused clock is not overdue"
+    )
     fx = run(sessions, proctoring.resume, people["p2"], r1, cid, t + timedelta(minutes=40))
-    assert fx.pushes[0][2]["remaining_seconds"] == 80 * 60
+    assert pushes(fx)[0][2]["remaining_seconds"] == 80 * 60
     with sessions() as s:
         assert attempts.attempt_view(s, cid, t + timedelta(minutes=50))["remaining_seconds"] == 70 * 60
         actions = [
@@ -181,7 +185,7 @@ def test_extend_one_or_the_room_with_a_reason(sessions, day, people):
         run(sessions, proctoring.extend, people["p1"], r1, None, 10, "", now)
     assert err.value.code == "reason_required"
     fx = run(sessions, proctoring.extend, people["p1"], r1, None, 10, "停电", now)
-    assert len(fx.pushes) == 2 and all(p[2]["remaining_seconds"] == 100 * 60 for p in fx.pushes)
+    assert len(pushes(fx)) == 2 and all(p[2]["remaining_seconds"] == 100 * 60 for p in pushes(fx))
     with sessions() as s:
         event = s.scalars(select(models.AuditEvent).where(models.AuditEvent.action == "attempt.extend")).first()
         assert event.reason == "停电" and event.detail == {"before_seconds": 0, "after_seconds": 600}
@@ -192,7 +196,7 @@ def test_messages_reach_their_room_and_are_acknowledged(sessions, day, people):
     cid = people["candidates"][0][0]
     now = day.clock()
     fx = run(sessions, proctoring.message, people["p1"], r1, None, "请保持安静", now)
-    assert not fx.pushes and fx.room_pushes[0][0] == "notice"  # one emit reaches the whole room
+    assert [(p[0], p[1]) for p in pushes(fx)] == [(None, "notice")]  # one emit reaches the whole room
     message_id = fx.result["message_id"]
     run(sessions, acknowledge, cid, message_id, now)
     run(sessions, acknowledge, cid, message_id, now)  # twice is once
@@ -213,9 +217,9 @@ def test_receipts_taken_many_at_once_each_get_their_own_outcome(sessions, day, p
     receipts = [(c1, message_id, now), (c2, "7", now), (stranger, message_id, now), (c1, message_id, now),
                 (c2, True, now), (c2, message_id + 99, now), (c2, message_id, now)]  # fmt: skip
     outcomes = run(sessions, proctoring.acknowledge_all, receipts)
-    codes = [o.code if isinstance(o, CbtError) else [e["kind"] for e in o.events] for o in outcomes]
+    codes = [o.code if isinstance(o, CbtError) else [e["kind"] for e in logged(o)] for o in outcomes]
     assert codes == [["ack"], "bad_message_id", "message_not_found", [], "bad_message_id", "message_not_found", ["ack"]]
-    assert not any(o.dirty for o in outcomes if isinstance(o, proctoring.Effects)), "a receipt changes no tile"
+    assert not any(seats(o) for o in outcomes if isinstance(o, Outcome)), "a receipt changes no tile"
     with sessions() as s:
         stored = sorted(a.candidate_id for a in s.scalars(select(models.MessageAck)))
     assert stored == sorted([c1, c2]), "each candidate's receipt once; nothing for the refused ones"
@@ -234,7 +238,7 @@ def test_termination_needs_a_second_proctor(sessions, day, people):
     with pytest.raises(Forbidden):
         run(sessions, proctoring.confirm_termination, people["p3"], r1, tid, now)
     fx = run(sessions, proctoring.confirm_termination, people["p2"], r1, tid, now)
-    assert fx.pushes[0][1] == "submitted"
+    assert pushes(fx)[0][1] == "submitted"
     with sessions() as s:
         attempt = s.scalar(
             select(models.Attempt).where(models.Attempt.candidate_id == cid, models.Attempt.started_at.is_not(None))
@@ -334,17 +338,17 @@ def test_a_restarted_server_clears_presence_and_records_who_comes_back(sessions,
     with sessions() as s:
         assert not s.scalars(select(models.Candidate.id).where(models.Candidate.online.is_(True))).all()
     fx = run(sessions, proctoring.set_presence, c1, True, day.clock())  # the page reconnects
-    assert [e["kind"] for e in fx.events] == ["reconnected"]
+    assert [e["kind"] for e in logged(fx)] == ["reconnected"]
     assert run(sessions, proctoring.clear_presence, day.clock()) == 1
 
 
 def test_presence_flapping_is_counted_into_one_incident_per_kind(sessions, day, people):
     (c1, t1, i1) = people["candidates"][0]
     start_candidate(sessions, day, c1, t1, i1)
-    events = run(sessions, proctoring.set_presence, c1, True, day.clock()).events  # the page is connected
+    events = logged(run(sessions, proctoring.set_presence, c1, True, day.clock()))  # the page is connected
     for _ in range(20):  # a flaky cable: the page drops and comes back twenty times in a few seconds
         for online in (False, True):
-            events += run(sessions, proctoring.set_presence, c1, online, day.clock()).events
+            events += logged(run(sessions, proctoring.set_presence, c1, online, day.clock()))
             day.clock.advance(seconds=0.1)
     with sessions() as s:
         stored = s.scalars(
@@ -369,16 +373,17 @@ def test_the_exam_administrator_broadcasts_to_every_room_of_the_batch(sessions, 
         run(sessions, proctoring.message_all, people["chief"], batch_id, "  ", day.clock())
     with pytest.raises(NotFound):
         run(sessions, proctoring.message_all, people["chief"], batch_id + 99, "请检查答题卡", day.clock())
-    effects = run(sessions, proctoring.message_all, people["chief"], batch_id, "请检查答题卡", day.clock())
-    assert sorted(fx.room_id for fx in effects) == sorted([r1, r2])
-    for fx in effects:
-        ((event, payload),) = fx.room_pushes
-        assert event == "notice" and payload["text"] == "请检查答题卡" and payload["broadcast"] is True
-        assert [e["text"] for e in fx.events] == ["考务广播：请检查答题卡"]
+    fx = run(sessions, proctoring.message_all, people["chief"], batch_id, "请检查答题卡", day.clock())
+    sent = fx.of(MessageSent)
+    assert sorted(e.room_id for e in sent) == sorted([r1, r2])
+    for (to, event, payload), e in zip(pushes(fx), sent, strict=True):
+        assert to is None and event == "notice", "one emit to every page of each room"
+        assert payload["text"] == "请检查答题卡" and payload["broadcast"] is True and payload["id"] == e.message_id
+    assert [(e.room_id, e.text) for e in fx.of(Logged)] == [(e.room_id, "考务广播：请检查答题卡") for e in sent]
     (c1, _, _) = people["candidates"][0]
-    notice = next(fx for fx in effects if fx.room_id == r1).room_pushes[0][1]
+    notice = next(p for p, e in zip(pushes(fx), sent, strict=True) if e.room_id == r1)[2]
     acked = run(sessions, acknowledge, c1, notice["id"], day.clock())  # a room's candidate confirms it
-    assert [e["kind"] for e in acked.events] == ["ack"]
+    assert [e["kind"] for e in logged(acked)] == ["ack"]
     with sessions() as s:
         (event,) = s.scalars(select(models.AuditEvent).where(models.AuditEvent.action == "batch.message")).all()
         assert event.actor == "admin:chief" and event.detail == {"rooms": 2, "text": "请检查答题卡"}
@@ -389,7 +394,7 @@ def test_stored_events_read_as_they_were_shown(sessions, day, people):
     r1 = people["rooms"]["R01"]
     cid, ticket, idn = people["candidates"][0]
     start_candidate(sessions, day, cid, ticket, idn)
-    live = run(sessions, proctoring.extend, people["p1"], r1, cid, 5, "补时", day.clock()).events
+    live = logged(run(sessions, proctoring.extend, people["p1"], r1, cid, 5, "补时", day.clock()))
     with sessions() as s:
         stored = proctoring.room_view(s, people["p1"], r1, None, day.clock())["events"]
     assert stored[0]["text"] == live[0]["text"] == "延长 5 分钟：补时"
@@ -441,7 +446,7 @@ def test_one_bad_receipt_gathered_with_others_fails_only_itself(sessions, day, p
     for t in threads:
         t.join()
     writer.stop()
-    assert isinstance(outcomes[0], proctoring.Effects) and isinstance(outcomes[3], proctoring.Effects)
+    assert isinstance(outcomes[0], Outcome) and isinstance(outcomes[3], Outcome)
     assert isinstance(outcomes[1], InvalidInput) and outcomes[1].code == "bad_message_id"
     assert isinstance(outcomes[2], Exception)
     with sessions() as s:

@@ -4,6 +4,7 @@ import pytest
 
 from cbt.app import create_app
 from cbt.config import Config
+from cbt.runtime import of as runtime_of
 from tests.support.exam import AUDIT_KEY, plan_exam_day
 
 
@@ -21,8 +22,8 @@ def app(tmp_path, exam):
     )
     app = create_app(config, now=exam.clock)
     yield app
-    app.extensions["cbt.writer"].stop()
-    app.extensions["cbt.engine"].dispose()
+    runtime_of(app).writer.stop()
+    runtime_of(app).engine.dispose()
 
 
 class Candidate:

@@ -5,31 +5,32 @@ from __future__ import annotations
 from cbt.app import create_app
 from cbt.config import Config
 from cbt.db import migrate
+from cbt.runtime import of as runtime_of
 
 
 def test_config_is_read_when_created_not_at_import(tmp_path, monkeypatch):
     def from_env():
         app = create_app()  # configured from the environment as it is now
-        app.extensions["cbt.sweeper"].stop()  # no background sweeping against an empty database
+        runtime_of(app).sweeper.stop()  # no background sweeping against an empty database
         return app
 
     monkeypatch.setenv("CBT_INSTANCE_PATH", str(tmp_path / "inst"))
     monkeypatch.setenv("CBT_DATABASE_URL", f"sqlite:///{tmp_path / 'a.db'}")
     monkeypatch.delenv("CBT_SECRET_KEY", raising=False)
     app = from_env()
-    assert str(app.extensions["cbt.engine"].url).endswith("a.db")
+    assert str(runtime_of(app).engine.url).endswith("a.db")
     key_file = tmp_path / "inst" / "secret_key"
     assert key_file.exists() and oct(key_file.stat().st_mode)[-3:] == "600"
     assert app.config["SECRET_KEY"] == key_file.read_text().strip()
     assert from_env().config["SECRET_KEY"] == app.config["SECRET_KEY"], "generated once, then kept"
     monkeypatch.setenv("CBT_SECRET_KEY", "from-env")
     assert from_env().config["SECRET_KEY"] == "from-env"
-    assert from_env().config["CBT"].message_queue is None
+    assert runtime_of(from_env()).config.message_queue is None
 
 
 def test_pages_and_errors(config):
     app = create_app(config)
-    migrate.upgrade(app.extensions["cbt.engine"])
+    migrate.upgrade(runtime_of(app).engine)
     client = app.test_client()
     assert client.get("/healthz").json["status"] == "ok"
     page = client.get("/")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from cbt.app import create_app
 from cbt.config import Config
 from cbt.db import models
+from cbt.runtime import of as runtime_of
 from tests.support.exam import T0
 
 
@@ -21,7 +22,7 @@ def first_question(view, type_):
 
 
 def responses_in_db(app):
-    with app.extensions["cbt.sessions"]() as s:
+    with runtime_of(app).sessions() as s:
         return {(r.attempt_id, r.question_id): (r.answer, r.seq) for r in s.scalars(select(models.Response))}
 
 
@@ -87,7 +88,7 @@ def test_a_second_login_ends_the_first_and_is_an_incident(app, candidate):
     response = first.get("/api/v1/candidate/status")
     assert (response.status_code, response.json["error"]) == (401, "session_replaced")
     assert second.get("/api/v1/candidate/status").status_code == 200
-    with app.extensions["cbt.sessions"]() as s:
+    with runtime_of(app).sessions() as s:
         kinds = s.scalars(select(models.Incident.kind)).all()
     assert kinds == ["second_login"]
 
@@ -113,7 +114,7 @@ def test_start_is_refused_before_the_session_opens(tmp_path, lsa_pack):
     assert c.attempt().json["error"] == "attempt_not_started"
     day.clock.advance(seconds=600)
     assert c.start().status_code == 200
-    app.extensions["cbt.writer"].stop()
+    runtime_of(app).writer.stop()
 
 
 def test_start_returns_the_paper_without_keys(candidate):
@@ -232,7 +233,7 @@ def test_server_owns_the_deadline_with_a_short_grace(app, candidate, exam):
     after = c.attempt().json  # the server submits on its own with what was saved in time
     assert after["state"] == "submitted" and after["submit_reason"] == "deadline"
     assert after["responses"][q1["id"]]["seq"] == 1
-    with app.extensions["cbt.sessions"]() as s:
+    with runtime_of(app).sessions() as s:
         late_flags = dict(s.execute(select(models.Response.question_id, models.Response.late)).all())
     assert late_flags == {q1["id"]: False, q2["id"]: True}
 
@@ -264,7 +265,7 @@ def test_submit_scores_and_is_idempotent(app, candidate, exam):
     assert c.submit().json == first.json
     closed = c.save(view["items"][0]["id"], [view["items"][0]["options"][1]["id"]], 2)
     assert (closed.status_code, closed.json["error"]) == (409, "attempt_closed")
-    with app.extensions["cbt.sessions"]() as s:
+    with runtime_of(app).sessions() as s:
         attempt = s.get(models.Attempt, view["attempt_id"])
         assert attempt.submit_reason == "candidate"
         assert attempt.score["maximum"] == 100 and set(attempt.score) >= {"points", "total", "passed"}
@@ -344,7 +345,7 @@ def test_candidates_reach_only_their_own_attempt(app, candidate):
     response = mine.save(foreign, ["A"], 1)
     assert (response.status_code, response.json["error"]) == (404, "unknown_question")
     assert responses_in_db(app) == before
-    with app.extensions["cbt.sessions"]() as s:
+    with runtime_of(app).sessions() as s:
         assert s.scalar(select(func.count()).select_from(models.Response)) == 0
 
 
@@ -375,8 +376,8 @@ def test_behind_trusted_proxies_each_client_is_counted_by_its_own_address(tmp_pa
         assert client.post("/api/v1/candidate/login", json=body, headers=forwarded("10.0.0.1")).status_code == 429
         elsewhere = client.post("/api/v1/candidate/login", json=body, headers=forwarded("10.0.0.2"))
         assert elsewhere.status_code == second_seat
-        app.extensions["cbt.writer"].stop()
-        app.extensions["cbt.engine"].dispose()
+        runtime_of(app).writer.stop()
+        runtime_of(app).engine.dispose()
 
 
 def forwarded(address: str) -> dict:

@@ -10,6 +10,7 @@ import json
 from sqlalchemy import func, select
 
 from cbt.db import models
+from cbt.runtime import of as runtime_of
 from tests.web.test_realtime import crew, exam_socket, monitor, staff_login  # noqa: F401 (crew is a fixture)
 
 DEEP = "[" * 2000 + "]" * 2000
@@ -31,7 +32,7 @@ def hostile_bodies(fields: list[str]) -> list[str]:
 
 def stored(app) -> dict[str, int]:
     tables = [models.Response, models.Incident, models.Message, models.Pause, models.Termination, models.RoomRecord]
-    with app.extensions["cbt.sessions"]() as s:
+    with runtime_of(app).sessions() as s:
         counts = {t.__tablename__: s.scalar(select(func.count()).select_from(t)) for t in tables}
         counts["extensions"] = s.scalar(select(func.sum(models.Attempt.extension_seconds))) or 0
         counts["seats"] = hash(tuple(s.scalars(select(models.Candidate.seat).order_by(models.Candidate.id))))

@@ -11,13 +11,14 @@ from sqlalchemy import select
 from cbt.adapters import tokens
 from cbt.db import models
 from cbt.db.session import transaction
+from cbt.runtime import of as runtime_of
 from cbt.services import candidates, staff
 
 
 @pytest.fixture
 def crew(app, exam):
     """A proctor of R01 and a supervisor, signed in over HTTP."""
-    with app.extensions["cbt.sessions"]() as s, transaction(s):
+    with runtime_of(app).sessions() as s, transaction(s):
         room = s.scalar(select(models.Room).order_by(models.Room.id))
         other = models.Room(batch_id=room.batch_id, code="R99", name="第99考场")
         s.add(other)
@@ -32,8 +33,8 @@ def crew(app, exam):
 
 def monitor(app, member):
     """A dashboard's socket of a signed-in session of ``member`` (its token names the session)."""
-    now = app.extensions["cbt.clock"]()
-    signed_in, _ = app.extensions["cbt.writer"].run(staff.open_login, member, now=now, ip=None, user_agent=None)
+    now = runtime_of(app).now()
+    signed_in, _ = runtime_of(app).writer.run(staff.open_login, member, now=now, ip=None, user_agent=None)
     token = tokens.issue(app.config["SECRET_KEY"], "staff", member.id, login=signed_in.login_id)
     return app.extensions["socketio"].test_client(app, namespace="/monitor", auth={"token": token})
 
@@ -162,7 +163,7 @@ def test_proctor_actions_over_http_are_pushed_to_the_candidate(app, candidate, c
     assert msg["text"] == "请检查答题卡" and msg["broadcast"] is True
     assert sock.emit("ack", {"message_id": message_id}, namespace="/exam", callback=True) == {"acknowledged": True}
     assert sock.emit("ack", {"message_id": "x"}, namespace="/exam", callback=True)["error"] == "bad_message_id"
-    with app.extensions["cbt.sessions"]() as s, transaction(s):  # the proctor takes a second room too
+    with runtime_of(app).sessions() as s, transaction(s):  # the proctor takes a second room too
         staff.assign(s, "p1", crew["other"], now=exam.clock(), actor="t")
     sock.get_received("/exam")
     elsewhere = staff_client.post(
@@ -212,7 +213,7 @@ def test_the_staffing_line_follows_the_proctors_and_a_broadcast_alone_refreshes_
 
 
 def test_the_exam_administrator_broadcasts_to_every_room_over_http(app, candidate, crew, exam):
-    with app.extensions["cbt.sessions"]() as s, transaction(s):
+    with runtime_of(app).sessions() as s, transaction(s):
         staff.create_staff(s, "chief", "王考务", "admin", "password-123", now=exam.clock(), actor="t")
         batch_id = s.get(models.Room, crew["room"]).batch_id
     c = candidate(3)
@@ -291,9 +292,9 @@ def test_every_event_of_a_channel_whose_login_ended_elsewhere_is_refused(app, ca
     first = candidate(3)
     first.login()
     sock = exam_socket(app, first)
-    with app.extensions["cbt.sessions"]() as s:
+    with runtime_of(app).sessions() as s:
         token = s.scalar(select(models.CandidateLogin.token).order_by(models.CandidateLogin.id.desc()))
-    app.extensions["cbt.writer"].run(candidates.logout, token, now=app.extensions["cbt.clock"]())
+    runtime_of(app).writer.run(candidates.logout, token, now=runtime_of(app).now())
     for event, payload in (
         ("start", {}),
         ("submit", {}),
@@ -303,5 +304,5 @@ def test_every_event_of_a_channel_whose_login_ended_elsewhere_is_refused(app, ca
     ):
         refused = sock.emit(event, payload, namespace="/exam", callback=True)
         assert (refused["error"], refused["status"]) == ("not_logged_in", 401), event
-    app.extensions["cbt.realtime"].check_logins()  # the periodic check
+    runtime_of(app).broadcast.check_logins()  # the periodic check
     assert not sock.is_connected("/exam")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from cbt.core import signals
 from cbt.db import models
+from cbt.runtime import of as runtime_of
 from tests.web.test_realtime import crew, exam_socket, staff_login  # noqa: F401 (crew is a fixture)
 
 BAD_SIGNALS = [
@@ -25,7 +26,7 @@ BAD_SIGNALS = [
 
 
 def incidents(app, **where):
-    with app.extensions["cbt.sessions"]() as s:
+    with runtime_of(app).sessions() as s:
         query = select(models.Incident).order_by(models.Incident.id)
         for name, value in where.items():
             query = query.where(getattr(models.Incident, name) == value)
@@ -87,7 +88,7 @@ def test_the_record_keeps_every_event_of_the_session_and_the_dashboard_pages_the
         seen += [e["id"] for e in page["events"]]
         if not page["more"]:
             break
-    with app.extensions["cbt.sessions"]() as s:
+    with runtime_of(app).sessions() as s:
         stored = s.scalar(
             select(func.count())
             .select_from(models.Incident)
@@ -98,11 +99,11 @@ def test_the_record_keeps_every_event_of_the_session_and_the_dashboard_pages_the
     assert signing.status_code == 200
     record = proctor.get(f"/proctor/rooms/{room}/record?session={session_id}&format=json").json
     assert record["signed"] and len(record["events"]) == stored, "the signed record holds every event"
-    with app.extensions["cbt.sessions"]() as s:  # the audit log's count and head as signed, also in the file
+    with runtime_of(app).sessions() as s:  # the audit log's count and head as signed, also in the file
         head = s.scalar(select(models.AuditEvent).where(models.AuditEvent.action == "room.sign"))
         count = s.scalar(select(func.count()).select_from(models.AuditEvent).where(models.AuditEvent.id <= head.id))
     assert record["signatures"][0]["audit"] == {"count": count, "head": head.hash, "at": head.at.isoformat()}
-    (line,) = (app.config["CBT"].instance_path / "audit_anchors.jsonl").read_text().splitlines()
+    (line,) = (runtime_of(app).config.instance_path / "audit_anchors.jsonl").read_text().splitlines()
     assert json.loads(line)["head"] == head.hash
     assert {f"[其他] 记录 {n}" for n in range(130)} <= {e["text"] for e in record["events"]}
     page = proctor.get(f"/proctor/rooms/{room}/record?session={session_id}").get_data(as_text=True)
@@ -112,7 +113,7 @@ def test_the_record_keeps_every_event_of_the_session_and_the_dashboard_pages_the
 def test_a_record_cannot_be_written_or_signed_under_another_batchs_session(app, candidate, crew, exam):  # noqa: F811
     proctor, headers = staff_login(app, "p1")
     room = crew["room"]
-    with app.extensions["cbt.sessions"]() as s:
+    with runtime_of(app).sessions() as s:
         own = s.scalar(select(models.Room).where(models.Room.id == room))
         foreign = s.scalar(select(models.ExamSession.id).where(models.ExamSession.batch_id != own.batch_id))
         missing = (s.scalar(select(func.max(models.ExamSession.id))) or 0) + 1000

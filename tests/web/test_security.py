@@ -9,6 +9,7 @@ import pytest
 
 from cbt.app import create_app
 from cbt.config import PROJECT_ROOT, Config
+from cbt.runtime import of as runtime_of
 from tests.support.exam import AUDIT_KEY
 from tests.web.test_realtime import crew, staff_login  # noqa: F401 (crew is a fixture)
 
@@ -23,8 +24,8 @@ def make(tmp_path, exam, **env):
 
 
 def stop(app):
-    app.extensions["cbt.writer"].stop()
-    app.extensions["cbt.engine"].dispose()
+    runtime_of(app).writer.stop()
+    runtime_of(app).engine.dispose()
 
 
 def test_every_page_has_the_policy_and_is_not_cached(app, candidate, crew):  # noqa: F811
@@ -113,6 +114,6 @@ def test_the_start_up_hint_on_a_read_only_database_names_the_cause(tmp_path, exa
         background=True,
     )
     app = create_app(config, now=exam.clock)
-    app.extensions["cbt.sweeper"].stop()
+    runtime_of(app).sweeper.stop()
     assert "数据库只读" in caplog.text and "cbt init" not in caplog.text
     stop(app)

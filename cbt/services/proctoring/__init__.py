@@ -2,8 +2,8 @@
 
 Every action checks the actor's right to act in the room (:func:`cbt.services.staff.check_room`),
 runs in the writer (one savepoint each), is audited with who, when, what, before/after and a reason
-where it changes time or ends an attempt, and returns :class:`Effects`: what the realtime layer must
-push once the commit is done (tiles to refresh, a room event, messages to candidates).
+where it changes time or ends an attempt, and returns a :class:`cbt.core.events.Outcome`: its answer
+and what happened, which the broadcaster (cbt.realtime.broadcast) turns into pushes after the commit.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from cbt.services.proctoring.common import (
     CATEGORIES,
     MAX_EXTENSION_MINUTES,
     MAX_TEXT,
-    Effects,
     Seated,
     room_sessions,
 )
@@ -41,8 +40,6 @@ from cbt.services.proctoring.messages import (
     message_all,
 )
 from cbt.services.proctoring.presence import (
-    BADGE_KINDS,
-    SIGNAL_TEXT,
     candidate_signal,
     clear_presence,
     set_presence,
@@ -60,14 +57,11 @@ from cbt.services.proctoring.terminations import (
 )
 
 __all__ = [
-    "BADGE_KINDS",
     "CATEGORIES",
     "EVENTS_PAGE",
     "MAX_EXTENSION_MINUTES",
     "MAX_TEXT",
-    "SIGNAL_TEXT",
     "TILE_STATES",
-    "Effects",
     "Seated",
     "acknowledge_all",
     "admit",

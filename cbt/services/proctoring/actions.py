@@ -11,45 +11,55 @@ from sqlalchemy.orm import Session
 
 from cbt.core.attempt import AttemptState, SubmitReason
 from cbt.core.errors import Conflict, InvalidInput
+from cbt.core.events import (
+    AttemptClosed,
+    AttemptPaused,
+    AttemptResumed,
+    AttemptStarted,
+    CandidateAdmitted,
+    Event,
+    Outcome,
+    SeatMoved,
+    TimeExtended,
+)
 from cbt.db import models
 from cbt.services import audit
 from cbt.services.attempts import close_attempt, state_of
 from cbt.services.proctoring.common import (
     MAX_EXTENSION_MINUTES,
-    Effects,
     _candidates,
     _log,
-    _remaining_payload,
     _room_session_id,
     _seated,
     _started,
     _text,
+    _timing,
 )
 from cbt.services.staff import StaffInfo, check_room
 
 
-def admit(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, now: datetime) -> Effects:
+def admit(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, now: datetime) -> Outcome:
     """Admit one candidate after checking identity (核验身份), or, with no candidate, the whole room."""
     check_room(session, staff, room_id, act=True)
-    fx = Effects(room_id)
+    events: list[Event] = []
     admitted: list[tuple[str, dict | None]] = []
     for candidate, attempt in _seated(session, room_id, candidate_id, now):
         if attempt is None or attempt.admitted_at is not None:
             continue
         attempt.admitted_at, attempt.admitted_by = now, staff.actor
         admitted.append((f"attempt:{attempt.id}", None))
-        fx.dirty.add(candidate.id)
-        fx.pushes.append((candidate.id, "admitted", {"part": attempt.session.part}))
-        _log(session, fx, "admit", "已核验身份，允许入场", now, staff, candidate, attempt.session_id)
+        events.append(CandidateAdmitted(room_id, candidate.id, attempt.part))
+        _log(session, events, room_id, "admit", "已核验身份，允许入场", now, staff, candidate, attempt.session_id)
     if admitted:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.admit", subjects=admitted)
-    return fx
+    return Outcome(events=tuple(events))
 
 
-def start_room(session: Session, staff: StaffInfo, room_id: int, now: datetime) -> Effects:
+def start_room(session: Session, staff: StaffInfo, room_id: int, now: datetime) -> Outcome:
     """统一开考: admit and start every logged-in candidate of the room whose session is open."""
     check_room(session, staff, room_id, act=True)
-    fx = Effects(room_id)
+    events: list[Event] = []
+    started: list[int] = []
     seated = _seated(session, room_id, None, now)
     live = set(
         session.scalars(
@@ -65,46 +75,44 @@ def start_room(session: Session, staff: StaffInfo, room_id: int, now: datetime) 
         attempt.admitted_at = attempt.admitted_at or now
         attempt.admitted_by = attempt.admitted_by or staff.actor
         attempt.started_at = now
-        fx.dirty.add(candidate.id)
-        fx.pushes.append((candidate.id, "started", {"part": attempt.session.part}))
+        started.append(candidate.id)
+        events.append(AttemptStarted(room_id, candidate.id, attempt.part))
     audit.record(
         session,
         at=now,
         actor=staff.actor,
         action="room.start",
         subject=f"room:{room_id}",
-        detail={"started": sorted(fx.dirty)},
+        detail={"started": sorted(started)},
     )
-    _log(session, fx, "start", f"统一开考（{len(fx.dirty)} 人）", now, staff, None)
-    fx.result = {"started": len(fx.dirty)}
-    return fx
+    _log(session, events, room_id, "start", f"统一开考（{len(started)} 人）", now, staff, None)
+    return Outcome({"started": len(started)}, tuple(events))
 
 
 def pause(
     session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, reason: object, now: datetime
-) -> Effects:
+) -> Outcome:
     reason = _text(reason, "原因")
     check_room(session, staff, room_id, act=True)
-    fx = Effects(room_id)
+    events: list[Event] = []
     paused: list[tuple[str, dict | None]] = []
     for candidate, attempt in _seated(session, room_id, candidate_id, now):
         if attempt is None or state_of(attempt, now) is not AttemptState.IN_PROGRESS:
             continue
         attempt.pauses.append(models.Pause(start=now, by=staff.actor, reason=reason))
         paused.append((f"attempt:{attempt.id}", None))
-        fx.dirty.add(candidate.id)
-        fx.pushes.append((candidate.id, "paused", {"reason": reason, **_remaining_payload(attempt, now)}))
-        _log(session, fx, "pause", f"暂停考试：{reason}", now, staff, candidate, attempt.session_id)
+        events.append(AttemptPaused(room_id, candidate.id, reason, _timing(attempt, now)))
+        _log(session, events, room_id, "pause", f"暂停考试：{reason}", now, staff, candidate, attempt.session_id)
     if paused:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.pause", subjects=paused, reason=reason)
-    if candidate_id is not None and not fx.dirty:
+    if candidate_id is not None and not paused:
         raise Conflict("该考生当前不在答题中，无法暂停", code="not_in_progress")
-    return fx
+    return Outcome(events=tuple(events))
 
 
-def resume(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, now: datetime) -> Effects:
+def resume(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, now: datetime) -> Outcome:
     check_room(session, staff, room_id, act=True)
-    fx = Effects(room_id)
+    events: list[Event] = []
     resumed: list[tuple[str, dict | None]] = []
     for candidate, attempt in _seated(session, room_id, candidate_id, now):
         if attempt is None:
@@ -116,14 +124,13 @@ def resume(session: Session, staff: StaffInfo, room_id: int, candidate_id: int |
             p.end = now
         paused_for = sum((now - p.start).total_seconds() for p in open_pauses)
         resumed.append((f"attempt:{attempt.id}", {"paused_seconds": round(paused_for, 1)}))
-        fx.dirty.add(candidate.id)
-        fx.pushes.append((candidate.id, "resumed", _remaining_payload(attempt, now)))
-        _log(session, fx, "resume", "恢复考试", now, staff, candidate, attempt.session_id)
+        events.append(AttemptResumed(room_id, candidate.id, _timing(attempt, now)))
+        _log(session, events, room_id, "resume", "恢复考试", now, staff, candidate, attempt.session_id)
     if resumed:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.resume", subjects=resumed)
-    if candidate_id is not None and not fx.dirty:
+    if candidate_id is not None and not resumed:
         raise Conflict("该考生没有处于暂停状态", code="not_paused")
-    return fx
+    return Outcome(events=tuple(events))
 
 
 def extend(
@@ -134,13 +141,13 @@ def extend(
     minutes: object,
     reason: object,
     now: datetime,
-) -> Effects:
+) -> Outcome:
     """Give extra time (延长时间) to one candidate or the whole room, with a reason."""
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes <= MAX_EXTENSION_MINUTES:
         raise InvalidInput(f"延长时间必须是 1 到 {MAX_EXTENSION_MINUTES} 分钟", code="bad_minutes")
     reason = _text(reason, "原因")
     check_room(session, staff, room_id, act=True)
-    fx = Effects(room_id)
+    events: list[Event] = []
     extended: list[tuple[str, dict | None]] = []
     for candidate, attempt in _seated(session, room_id, candidate_id, now):
         if attempt is None or (candidate_id is None and attempt.started_at is None):
@@ -149,19 +156,19 @@ def extend(
         attempt.extension_seconds = before + minutes * 60
         after = attempt.extension_seconds
         extended.append((f"attempt:{attempt.id}", {"before_seconds": before, "after_seconds": after}))
-        fx.dirty.add(candidate.id)
-        fx.pushes.append((candidate.id, "time", _remaining_payload(attempt, now)))
-        _log(session, fx, "extend", f"延长 {minutes} 分钟：{reason}", now, staff, candidate, attempt.session_id)
+        events.append(TimeExtended(room_id, candidate.id, _timing(attempt, now)))
+        text = f"延长 {minutes} 分钟：{reason}"
+        _log(session, events, room_id, "extend", text, now, staff, candidate, attempt.session_id)
     if extended:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.extend", subjects=extended, reason=reason)
-    if candidate_id is not None and not fx.dirty:
+    if candidate_id is not None and not extended:
         raise Conflict("该考生没有进行中的考试", code="no_attempt")
-    return fx
+    return Outcome(events=tuple(events))
 
 
 def force_submit(
     session: Session, staff: StaffInfo, room_id: int, candidate_id: int, reason: object, now: datetime
-) -> Effects:
+) -> Outcome:
     reason = _text(reason, "原因")
     candidate, attempt = _started(session, staff, room_id, candidate_id, now)
     close_attempt(session, attempt, now, SubmitReason.PROCTOR)
@@ -174,15 +181,14 @@ def force_submit(
         subject=f"attempt:{attempt.id}",
         reason=reason,
     )
-    fx = Effects(room_id, {candidate.id})
-    fx.pushes.append((candidate.id, "submitted", {"reason": "proctor", "message": f"监考员已为您交卷：{reason}"}))
-    _log(session, fx, "force_submit", f"强制交卷：{reason}", now, staff, candidate, attempt.session_id)
-    return fx
+    events: list[Event] = [AttemptClosed(room_id, candidate.id, SubmitReason.PROCTOR, reason)]
+    _log(session, events, room_id, "force_submit", f"强制交卷：{reason}", now, staff, candidate, attempt.session_id)
+    return Outcome(events=tuple(events))
 
 
 def move_seat(
     session: Session, staff: StaffInfo, room_id: int, candidate_id: int, seat: object, reason: object, now: datetime
-) -> Effects:
+) -> Outcome:
     """换机: the candidate continues the same attempt on another seat or device; the old login ends."""
     seat = _text(seat, "座位号")
     reason = _text(reason, "原因")
@@ -227,10 +233,10 @@ def move_seat(
         detail={"before": before, "after": candidate.seat},
         reason=reason,
     )
-    fx = Effects(room_id, {candidate.id})
-    fx.pushes.append((candidate.id, "moved", {"message": f"请到 {candidate.seat} 号座位重新登录，继续作答。"}))
-    _log(session, fx, "move", f"换机 {before} → {candidate.seat}：{reason}", now, staff, candidate, record_session)
-    return fx
+    events: list[Event] = [SeatMoved(room_id, candidate.id, candidate.seat)]
+    text = f"换机 {before} → {candidate.seat}：{reason}"
+    _log(session, events, room_id, "move", text, now, staff, candidate, record_session)
+    return Outcome(events=tuple(events))
 
 
 def lift_lockout(
@@ -240,7 +246,7 @@ def lift_lockout(
     candidate_id: int,
     unlock: Callable[[str], bool],
     now: datetime,
-) -> Effects:
+) -> Outcome:
     """解除登录锁定: after checking the person's papers, the proctor lets a candidate locked out by
     failed logins try again now. ``unlock(ticket)`` lifts it and says whether it was locked."""
     check_room(session, staff, room_id, act=True)
@@ -254,7 +260,7 @@ def lift_lockout(
         subject=f"candidate:{candidate.id}",
         detail={"ticket": candidate.ticket, "was_locked": was_locked},
     )
-    fx = Effects(room_id, result={"was_locked": was_locked})
+    events: list[Event] = []
     if was_locked:
-        _log(session, fx, "unlock", "已核对证件，解除登录锁定", now, staff, candidate)
-    return fx
+        _log(session, events, room_id, "unlock", "已核对证件，解除登录锁定", now, staff, candidate)
+    return Outcome({"was_locked": was_locked}, tuple(events))

@@ -1,11 +1,10 @@
-"""What every proctor action shares: the effects to publish, the room's event log, checked texts,
+"""What every proctor action shares: the room's event log (stored and live), checked texts,
 the room's candidates with their current attempts, and which session a room is running."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from cbt.core import seating
 from cbt.core.errors import Conflict, InvalidInput, NotFound
+from cbt.core.events import Event, Logged, Timing
 from cbt.db import models
 from cbt.services.attempts import clock_of, state_of
 from cbt.services.staff import StaffInfo, check_room
@@ -31,35 +31,17 @@ class Seated(Protocol):
     name: str
 
 
-@dataclass
-class Effects:
-    """What to push after the commit."""
-
-    room_id: int = 0
-    dirty: set[int] = field(default_factory=set)  # candidate ids whose tiles changed
-    events: list[dict] = field(default_factory=list)  # entries for the room's live event list
-    pushes: list[tuple[int, str, dict]] = field(default_factory=list)  # (candidate id, event, payload)
-    room_pushes: list[tuple[str, dict]] = field(default_factory=list)  # (event, payload) to every page of the room
-    result: dict = field(default_factory=dict)
-    staffing: bool = False  # the room's staff came or went: its dashboards get the whole view (the staffing line)
-
-    def event(self, kind: str, text: str, at: datetime, candidate: Seated | None = None, by: str = "") -> None:
-        self.events.append(
-            {
-                "kind": kind,
-                "text": text,
-                "at": at.isoformat(),
-                "candidate_id": candidate.id if candidate else None,
-                "seat": candidate.seat if candidate else None,
-                "name": candidate.name if candidate else None,
-                "by": by,
-            }
-        )
+def logged(kind: str, text: str, at: datetime, room_id: int, candidate: Seated | None = None, by: str = "") -> Logged:
+    """An entry of the room's live event list, naming the candidate by seat and name."""
+    if candidate is None:
+        return Logged(room_id, kind, text, at, by=by)
+    return Logged(room_id, kind, text, at, candidate.id, candidate.seat, candidate.name, by)
 
 
 def _log(
     session: Session,
-    fx: Effects,
+    events: list[Event],
+    room_id: int,
     kind: str,
     text: str,
     now: datetime,
@@ -71,9 +53,9 @@ def _log(
     in the record of ``exam_session_id`` (default: the session the room is running)."""
     session.add(
         models.Incident(
-            room_id=fx.room_id,
+            room_id=room_id,
             candidate_id=candidate.id if candidate else None,
-            session_id=exam_session_id or _room_session_id(session, fx.room_id, now),
+            session_id=exam_session_id or _room_session_id(session, room_id, now),
             kind=f"action:{kind}",
             text=text,
             recorded_by=staff.actor,
@@ -81,7 +63,7 @@ def _log(
             at=now,
         )
     )
-    fx.event(kind, text, now, candidate, staff.name)
+    events.append(logged(kind, text, now, room_id, candidate, staff.name))
 
 
 def _text(value: object, what: str, *, required: bool = True) -> str:
@@ -124,14 +106,9 @@ def _seated(
     return [(c, seating.current(by_candidate[c.id], now)) for c in candidates]
 
 
-def _remaining_payload(attempt: models.Attempt, now: datetime) -> dict:
+def _timing(attempt: models.Attempt, now: datetime) -> Timing:
     clock = clock_of(attempt)
-    state = state_of(attempt, now)
-    return {
-        "attempt_id": attempt.id,
-        "state": state,
-        "remaining_seconds": clock.remaining_seconds(now) if clock else None,
-    }
+    return Timing(attempt.id, state_of(attempt, now), clock.remaining_seconds(now) if clock else None)
 
 
 def _started(

@@ -11,13 +11,10 @@ from sqlalchemy.orm import Session
 from cbt.core import seating, signals
 from cbt.core.attempt import AttemptState
 from cbt.core.seating import TileState
+from cbt.core.signals import BADGE_KINDS, SIGNAL_TEXT
 from cbt.db import models
 from cbt.services.attempts import clock_of, paper, state_of
 from cbt.services.proctoring.common import _unfinished, room_sessions
-from cbt.services.proctoring.presence import (
-    BADGE_KINDS,
-    SIGNAL_TEXT,
-)
 from cbt.services.staff import StaffInfo, check_room
 
 # --- the dashboard (read) ---------------------------------------------------------------------------

@@ -10,14 +10,15 @@ from sqlalchemy.orm import Session
 
 from cbt.core import seating
 from cbt.core.errors import CbtError, Forbidden, InvalidInput, NotFound
+from cbt.core.events import Event, MessageSent, Outcome
 from cbt.db import models
 from cbt.services import audit
 from cbt.services.proctoring.common import (
-    Effects,
     _candidates,
     _log,
     _text,
     _unfinished,
+    logged,
     room_sessions,
 )
 from cbt.services.staff import StaffInfo, check_room
@@ -28,27 +29,22 @@ _C, _M, _MA = models.Candidate, models.Message, models.MessageAck
 
 def message(
     session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, text: object, now: datetime
-) -> Effects:
+) -> Outcome:
     text = _text(text, "消息内容")
     check_room(session, staff, room_id, act=True)
     target = _candidates(session, room_id, candidate_id)[0] if candidate_id is not None else None
     row = models.Message(room_id=room_id, candidate_id=candidate_id, text=text, sent_at=now, sent_by=staff.actor)
     session.add(row)
     session.flush()
-    fx = Effects(room_id, result={"message_id": row.id})
-    payload = {"id": row.id, "text": text, "at": now.isoformat(), "broadcast": target is None}
-    if target is None:  # one emit for the room, not one per candidate (one Redis message in scale-out)
-        fx.room_pushes.append(("notice", payload))
-    else:
-        fx.pushes.append((target.id, "notice", payload))
-    _log(session, fx, "message", ("广播：" if target is None else "消息：") + text, now, staff, target)
+    events: list[Event] = [MessageSent(room_id, row.id, text, now, candidate_id, broadcast=target is None)]
+    _log(session, events, room_id, "message", ("广播：" if target is None else "消息：") + text, now, staff, target)
     subject = f"room:{room_id}" if target is None else f"candidate:{target.id}"
     detail = {"message_id": row.id, "text": text}
     audit.record(session, at=now, actor=staff.actor, action="room.message", subject=subject, detail=detail)
-    return fx
+    return Outcome({"message_id": row.id}, tuple(events))
 
 
-def message_all(session: Session, staff: StaffInfo, batch_id: int, text: object, now: datetime) -> list[Effects]:
+def message_all(session: Session, staff: StaffInfo, batch_id: int, text: object, now: datetime) -> Outcome:
     """考务广播: the exam administrator's message to every candidate of a batch, one per room (each
     room's record shows it, each candidate acknowledges it as a proctor's broadcast)."""
     if staff.role != "admin":
@@ -62,18 +58,16 @@ def message_all(session: Session, staff: StaffInfo, batch_id: int, text: object,
     rows = [models.Message(room_id=r.id, candidate_id=None, text=text, sent_at=now, sent_by=staff.actor) for r in rooms]
     session.add_all(rows)
     session.flush()
-    effects = []
+    events: list[Event] = []
     sessions = room_sessions(session, rooms[0])  # every room's record: the session it runs (two queries in all)
     unfinished = _unfinished(session, [r.id for r in rooms])
     for row in rows:
-        fx = Effects(row.room_id)
-        fx.room_pushes.append(("notice", {"id": row.id, "text": text, "at": now.isoformat(), "broadcast": True}))
+        events.append(MessageSent(row.room_id, row.id, text, now, broadcast=True))
         running = seating.active_session(sessions, unfinished.get(row.room_id, set()), now).id if sessions else None
-        _log(session, fx, "message", "考务广播：" + text, now, staff, None, running)
-        effects.append(fx)
+        _log(session, events, row.room_id, "message", "考务广播：" + text, now, staff, None, running)
     detail = {"rooms": len(rows), "text": text}
     audit.record(session, at=now, actor=staff.actor, action="batch.message", subject=f"batch:{batch_id}", detail=detail)
-    return effects
+    return Outcome(events=tuple(events))
 
 
 # Built once: a broadcast brings every candidate's receipt within seconds, taken many to a job.
@@ -91,10 +85,10 @@ def is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
-def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, datetime]]) -> list[Effects | CbtError]:
+def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, datetime]]) -> list[Outcome | CbtError]:
     """Candidates confirm they read a message (我已知晓, from their sockets), many at once: a broadcast
     brings every candidate's receipt within seconds. One outcome per (candidate id, message id, when),
-    in order: its Effects, or the error of a receipt refused. A receipt changes no tile (it is an
+    in order: its Outcome, or the error of a receipt refused. A receipt changes no tile (it is an
     event of the room); twice is once."""
     message_ids = {m for _, m, _ in receipts if is_id(m)}
     db = session.connection()
@@ -109,7 +103,7 @@ def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, date
         if messages
         else set()
     )
-    outcomes: list[Effects | CbtError] = []
+    outcomes: list[Outcome | CbtError] = []
     rows = []
     for candidate_id, message_id, now in receipts:
         if not is_id(message_id):
@@ -119,12 +113,12 @@ def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, date
         if m is None or c is None or m.room_id != c.room_id or m.candidate_id not in (None, candidate_id):
             outcomes.append(NotFound("消息不存在", code="message_not_found"))
             continue
-        fx = Effects(c.room_id)
+        receipt: tuple[Event, ...] = ()
         if (message_id, candidate_id) not in done:  # twice is once
             done.add((message_id, candidate_id))
             rows.append({"message_id": message_id, "candidate_id": candidate_id, "acked_at": now})
-            fx.event("ack", f"已确认消息：{m.text[:20]}", now, c)
-        outcomes.append(fx)
+            receipt = (logged("ack", f"已确认消息：{m.text[:20]}", now, c.room_id, c),)
+        outcomes.append(Outcome(events=receipt))
     if rows:
         db.execute(_ACK_INSERT, rows)
     return outcomes

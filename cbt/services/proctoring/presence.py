@@ -10,19 +10,17 @@ from sqlalchemy.orm import Session
 
 from cbt.core import signals
 from cbt.core.errors import NotFound
-from cbt.core.signals import Signal
+from cbt.core.events import Event, Outcome, SeatChanged, StaffingChanged
+from cbt.core.signals import SIGNAL_TEXT, Signal
 from cbt.db import models
-from cbt.services.proctoring.common import (
-    Effects,
-    _room_session_id,
-)
+from cbt.services.proctoring.common import _room_session_id, logged
 from cbt.services.staff import StaffInfo
 
 # Short names for the statements built once at import (the hot paths below).
 _A, _C = models.Attempt, models.Candidate
 
 
-def candidate_signal(session: Session, candidate_id: int, signal: Signal, now: datetime) -> Effects:
+def candidate_signal(session: Session, candidate_id: int, signal: Signal, now: datetime) -> Outcome:
     """A signal from the candidate's page (tab hidden, fullscreen exit, copy...): evidence, never a
     penalty. It names the attempt in progress and changes nothing else: nothing is locked, and the
     statements are built once (they ran in the writer as the slowest of its jobs). Within
@@ -32,28 +30,11 @@ def candidate_signal(session: Session, candidate_id: int, signal: Signal, now: d
     if candidate is None:
         raise NotFound("考生不存在", code="candidate_not_found")
     attempt = db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).first()
-    fx = Effects(candidate.room_id, {candidate_id})
+    events: list[Event] = [SeatChanged(candidate.room_id, candidate_id)]
     if _incident(session, candidate, attempt, signal.kind, signal.detail(), now):
-        fx.event(
-            signal.kind, SIGNAL_TEXT.get(signal.kind, signal.kind) + signals.summary(signal.detail()), now, candidate
-        )
-    return fx
-
-
-SIGNAL_TEXT = {
-    "tab_hidden": "切换离开考试页面",
-    "window_blur": "考试窗口失去焦点",
-    "fullscreen_exit": "退出全屏",
-    "copy": "尝试复制",
-    "paste": "尝试粘贴",
-    "contextmenu": "尝试打开右键菜单",
-    "disconnected": "连接中断",
-    "reconnected": "连接恢复",
-    "second_login": "在另一位置登录",
-}
-
-
-BADGE_KINDS = [k for k in SIGNAL_TEXT if k != "reconnected"] + ["proctor_record", "seat_change"]
+        text = SIGNAL_TEXT.get(signal.kind, signal.kind) + signals.summary(signal.detail())
+        events.append(logged(signal.kind, text, now, candidate.room_id, candidate))
+    return Outcome(events=tuple(events))
 
 
 _PRESENCE = select(_C.id, _C.room_id, _C.seat, _C.name, _C.online).where(_C.id == bindparam("candidate_id"))
@@ -69,21 +50,21 @@ _SET_PRESENCE = (
 )
 
 
-def set_presence(session: Session, candidate_id: int, online: bool, now: datetime) -> Effects:
+def set_presence(session: Session, candidate_id: int, online: bool, now: datetime) -> Outcome:
     """A candidate's page connected or went away; a change during the exam is an incident. Every
     socket of every candidate comes through here (a start storm, a restart): statements built once."""
     db = session.connection()
     candidate = db.execute(_PRESENCE, {"candidate_id": candidate_id}).first()
     if candidate is None:
-        return Effects()
-    fx = Effects(candidate.room_id, {candidate_id})
+        return Outcome()
+    events: list[Event] = [SeatChanged(candidate.room_id, candidate_id)]
     db.execute(_SET_PRESENCE, {"candidate_id": candidate_id, "now_online": online, "seen": now})
     attempt = db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).first() if candidate.online != online else None
     if attempt is not None:  # flapping (a connection lost and back again and again) is counted into one
         kind = "reconnected" if online else "disconnected"
         if _incident(session, candidate, attempt, kind, {}, now):
-            fx.event(kind, SIGNAL_TEXT[kind], now, candidate)
-    return fx
+            events.append(logged(kind, SIGNAL_TEXT[kind], now, candidate.room_id, candidate))
+    return Outcome(events=tuple(events))
 
 
 def clear_presence(session: Session, now: datetime) -> int:
@@ -135,12 +116,11 @@ def _incident(session: Session, candidate: Row, attempt: Row | None, kind: str, 
     return True
 
 
-def set_staff_presence(session: Session, staff: StaffInfo, room_id: int, online: bool, now: datetime) -> Effects:
+def set_staff_presence(session: Session, staff: StaffInfo, room_id: int, online: bool, now: datetime) -> Outcome:
     row = session.scalar(
         select(models.RoomStaff).where(models.RoomStaff.room_id == room_id, models.RoomStaff.staff_id == staff.id)
     )
     if row is not None:
         row.online, row.last_seen_at = online, now
-    fx = Effects(room_id, staffing=True)
-    fx.event("staff", f"{staff.name}{'进入' if online else '离开'}监考页面", now, by=staff.name)
-    return fx
+    text = f"{staff.name}{'进入' if online else '离开'}监考页面"
+    return Outcome(events=(StaffingChanged(room_id), logged("staff", text, now, room_id, by=staff.name)))

@@ -8,15 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cbt.core.errors import Conflict, Forbidden, InvalidInput
+from cbt.core.events import Event, Outcome, SeatChanged
 from cbt.db import models
 from cbt.services import audit
 from cbt.services.proctoring.common import (
     CATEGORIES,
-    Effects,
     _candidates,
     _check_session,
     _log,
     _text,
+    logged,
 )
 from cbt.services.proctoring.dashboard import (
     room_events,
@@ -34,7 +35,7 @@ def record_incident(
     text: object,
     exam_session_id: int,
     now: datetime,
-) -> Effects:
+) -> Outcome:
     """考场记录: a proctor's written note in one of the standard categories."""
     if category not in CATEGORIES:
         raise InvalidInput(f"类别必须是 {'、'.join(CATEGORIES)} 之一", code="bad_category")
@@ -63,12 +64,12 @@ def record_incident(
         subject=f"room:{room_id}",
         detail={"category": category, "text": text},
     )
-    fx = Effects(room_id, {candidate.id} if candidate else set())
-    fx.event("record", f"[{category}] {text}", now, candidate, staff.name)
-    return fx
+    events: list[Event] = [SeatChanged(room_id, candidate.id)] if candidate else []
+    events.append(logged("record", f"[{category}] {text}", now, room_id, candidate, staff.name))
+    return Outcome(events=tuple(events))
 
 
-def sign_record(session: Session, staff: StaffInfo, room_id: int, exam_session_id: int, now: datetime) -> Effects:
+def sign_record(session: Session, staff: StaffInfo, room_id: int, exam_session_id: int, now: datetime) -> Outcome:
     """Sign the room record of a session. Once signed it is read-only; other proctors add their signature."""
     room = check_room(session, staff, room_id, act=True)
     if staff.role != "proctor":
@@ -101,9 +102,9 @@ def sign_record(session: Session, staff: StaffInfo, room_id: int, exam_session_i
         session.add(record)
     elif all(s["staff"] != staff.actor for s in record.signatures):
         record.signatures = [*record.signatures, signature]
-    fx = Effects(room_id, result={"audit": anchor.as_dict()})
-    _log(session, fx, "sign", f"{staff.name} 签署考场记录", now, staff, None, exam_session_id)
-    return fx
+    events: list[Event] = []
+    _log(session, events, room_id, "sign", f"{staff.name} 签署考场记录", now, staff, None, exam_session_id)
+    return Outcome({"audit": anchor.as_dict()}, tuple(events))
 
 
 def room_record(session: Session, staff: StaffInfo, room_id: int, exam_session_id: int | None, now: datetime) -> dict:

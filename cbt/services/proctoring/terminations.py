@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from cbt.core.attempt import SubmitReason
 from cbt.core.errors import Forbidden, NotFound
+from cbt.core.events import AttemptClosed, Event, Outcome, SeatChanged
 from cbt.db import models
 from cbt.services import audit
 from cbt.services.attempts import close_attempt
 from cbt.services.proctoring.common import (
-    Effects,
     _log,
     _started,
     _text,
@@ -23,7 +23,7 @@ from cbt.services.staff import StaffInfo, check_room
 
 def request_termination(
     session: Session, staff: StaffInfo, room_id: int, candidate_id: int, reason: object, now: datetime
-) -> Effects:
+) -> Outcome:
     """违纪终止, step one: a proctor asks, with a reason; a second proctor must confirm."""
     reason = _text(reason, "原因")
     candidate, attempt = _started(session, staff, room_id, candidate_id, now)
@@ -38,10 +38,11 @@ def request_termination(
         subject=f"attempt:{attempt.id}",
         reason=reason,
     )
-    fx = Effects(room_id, {candidate.id}, result={"termination_id": request.id})
+    events: list[Event] = [SeatChanged(room_id, candidate.id)]
     _log(
         session,
-        fx,
+        events,
+        room_id,
         "terminate_request",
         f"申请违纪终止（待第二名监考员确认）：{reason}",
         now,
@@ -49,12 +50,12 @@ def request_termination(
         candidate,
         attempt.session_id,
     )
-    return fx
+    return Outcome({"termination_id": request.id}, tuple(events))
 
 
 def confirm_termination(
     session: Session, staff: StaffInfo, room_id: int, termination_id: int, now: datetime
-) -> Effects:
+) -> Outcome:
     check_room(session, staff, room_id, act=True)
     request = session.get(models.Termination, termination_id)
     if request is None or request.confirmed_at is not None:
@@ -87,14 +88,7 @@ def confirm_termination(
         detail={"requested_by": request.requested_by, "attempts_closed": ended},
         reason=request.reason,
     )
-    fx = Effects(room_id, {candidate.id})
-    fx.pushes.append(
-        (
-            candidate.id,
-            "submitted",
-            {"reason": "terminated", "message": f"考试已被终止，本批次成绩无效：{request.reason}"},
-        )
-    )
+    events: list[Event] = [AttemptClosed(room_id, candidate.id, SubmitReason.TERMINATED, request.reason)]
     text = f"违纪终止（本批次全部科目，成绩无效）：{request.reason}"
-    _log(session, fx, "terminate", text, now, staff, candidate, attempt.session_id)
-    return fx
+    _log(session, events, room_id, "terminate", text, now, staff, candidate, attempt.session_id)
+    return Outcome(events=tuple(events))

@@ -1,4 +1,6 @@
-"""Socket.IO namespaces. Handlers only translate: check the token or the event, call one service, publish."""
+"""The candidate's channel (/exam): pushes about their own attempt; page signals, message receipts,
+and the candidate's own commands (开始考试, each answer, 交卷) in. Handlers only translate: check the
+token or the event, call the runtime."""
 
 from __future__ import annotations
 
@@ -9,57 +11,38 @@ from concurrent.futures import Future
 from typing import Any
 
 import socketio
-from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, Namespace, join_room
+from flask_socketio import ConnectionRefusedError
 from sqlalchemy.orm import Session
 
 from cbt import inputs
 from cbt.adapters import tokens
 from cbt.core import signals
 from cbt.core.errors import CbtError, TooManyRequests, Unauthorized
-from cbt.realtime import Realtime, candidate_channel, room_candidates_channel, room_channel
-from cbt.services import attempts, candidates, proctoring, staff
+from cbt.realtime import Realtime
+from cbt.realtime.channels import (
+    SERVER_ERROR,
+    auth_token,
+    candidate_channel,
+    error_reply,
+    room_candidates_channel,
+    sockets_by_login,
+)
+from cbt.services import attempts, candidates, proctoring
 from cbt.services.candidates import LoginInfo
-from cbt.services.proctoring import Effects
 
 log = logging.getLogger(__name__)
 MAX_CONNECTIONS = 3  # live channels one login may hold open in a process (a page, a reload, a spare)
 
 
-def _secret() -> str:
-    return current_app.config["SECRET_KEY"]
-
-
-SERVER_ERROR = {"error": "server_error", "message": "服务器内部错误，请重试", "status": 500}
-
-
-def _sockets_by_login(who: dict[str, Any]) -> dict[int, list[str]]:
-    """The logins with a socket open in this process (``who``: sid -> its login), and their sockets."""
-    found: dict[int, list[str]] = defaultdict(list)
-    for sid, login in list(who.items()):
-        found[login.login_id].append(sid)
-    return found
-
-
-def _token(auth: Any) -> object:
-    """The token a client connected with (``{"token": ...}``); anything else is no token."""
-    return auth.get("token") if isinstance(auth, dict) else None
-
-
-def _error(exc: CbtError) -> dict[str, Any]:
-    return {"error": exc.code, "message": exc.message, "status": exc.status}
-
-
 class ExamNamespace(socketio.Namespace):
-    """The candidate's channel: pushes about their own attempt; page signals and message receipts in.
-
-    A plain python-socketio namespace: Flask-SocketIO would build a Flask request context and copy
+    """A plain python-socketio namespace: Flask-SocketIO would build a Flask request context and copy
     the cookie session for every event of every candidate (a start storm, a room acknowledging a
     message at once), and the channel authenticates by its signed token, not by the Flask session."""
 
     def __init__(self, namespace: str, realtime: Realtime) -> None:
         super().__init__(namespace)
         self.rt = realtime
+        self.runtime = realtime.runtime
         self.who: dict[str, LoginInfo] = {}  # sid -> the login that opened it
         # login id -> its page signals' budget: one per login, not per connection (a page that is
         # dropped for flooding and connects again does not start afresh)
@@ -68,14 +51,14 @@ class ExamNamespace(socketio.Namespace):
 
     def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         try:
-            data = tokens.verify(self.rt.app.config["SECRET_KEY"], _token(auth), "candidate")
-            with self.rt.app.extensions["cbt.sessions"]() as session:
+            data = tokens.verify(self.runtime.config.secret_key, auth_token(auth), "candidate")
+            with self.runtime.sessions() as session:
                 login = candidates.authenticate_id(session, data["login"])
         except CbtError as exc:
-            raise ConnectionRefusedError(_error(exc)) from exc
+            raise ConnectionRefusedError(error_reply(exc)) from exc
         if self.per_login.get(login.login_id, 0) >= MAX_CONNECTIONS:
             refused = TooManyRequests("该考生的实时连接过多，请关闭多余的考试页面", code="too_many_connections")
-            raise ConnectionRefusedError(_error(refused))
+            raise ConnectionRefusedError(error_reply(refused))
         self.who[sid] = login
         self.per_login[login.login_id] += 1
         self.enter_room(sid, candidate_channel(login.candidate_id))
@@ -101,32 +84,31 @@ class ExamNamespace(socketio.Namespace):
         """Presence is bookkeeping: queued now, in order, and published once committed; the connection
         does not wait for it (in an arrival storm the writer takes it after every login waiting, and a
         page whose connection is not answered in 20 s gives up)."""
-        done = self.rt.writer.submit_behind(proctoring.set_presence, candidate_id, online, self.rt.now())
+        done = self.runtime.writer.submit_behind(proctoring.set_presence, candidate_id, online, self.runtime.now())
         done.add_done_callback(self._publish_presence)
 
     def _publish_presence(self, done: Future) -> None:
         if (error := done.exception()) is not None:
             log.warning("presence not recorded: %s", error)
         else:
-            self.rt.publish(done.result())
+            self.rt.publish(done.result().events)
 
     def on_signal(self, sid: str, data: Any) -> dict[str, Any]:
         """A page signal, checked (:func:`cbt.core.signals.parse`) and within the login's budget before
         anything else is asked; then recorded for the live login."""
         opened = self.who.get(sid)
         if opened is None:
-            return _error(Unauthorized("请先登录", code="not_logged_in"))
+            return error_reply(Unauthorized("请先登录", code="not_logged_in"))
         try:
             signal = signals.parse(data)
-            self.budgets.setdefault(opened.login_id, signals.Budget()).spend(self.rt.now().timestamp())
+            self.budgets.setdefault(opened.login_id, signals.Budget()).spend(self.runtime.now().timestamp())
         except CbtError as exc:
-            return _error(exc)
-        thresholds = self.rt.app.config.get("CBT_SIGNAL_THRESHOLDS", signals.DEFAULT_THRESHOLDS)
-        if not signal.worth_recording(thresholds):
+            return error_reply(exc)
+        if not signal.worth_recording(self.runtime.config.signal_thresholds or signals.DEFAULT_THRESHOLDS):
             return {"recorded": False}
 
         def record(login: LoginInfo, session: Session) -> dict[str, Any]:
-            self.rt.publish(self.rt.writer.run(proctoring.candidate_signal, login.candidate_id, signal, self.rt.now()))
+            self.runtime.act(proctoring.candidate_signal, login.candidate_id, signal, self.runtime.now())
             return {"recorded": True}
 
         return self._as_candidate(sid, record)
@@ -136,16 +118,16 @@ class ExamNamespace(socketio.Namespace):
 
         def acknowledge(login: LoginInfo, session: Session) -> dict[str, Any]:
             message_id = inputs.check(inputs.Ack, data).message_id  # checked before it is gathered with others
-            receipt = (login.candidate_id, message_id, self.rt.now())
-            self.rt.publish(self.rt.writer.run_gathered(proctoring.acknowledge_all, receipt))
+            receipt = (login.candidate_id, message_id, self.runtime.now())
+            self.rt.publish(self.runtime.writer.run_gathered(proctoring.acknowledge_all, receipt).events)
             return {"acknowledged": True}
 
         return self._as_candidate(sid, acknowledge)
 
     def login_ids(self) -> dict[int, list[str]]:
-        return _sockets_by_login(self.who)
+        return sockets_by_login(self.who)
 
-    # 开始考试, each answer and 交卷 over the live channel: the same use cases and answers as the HTTP API
+    # 开始考试, each answer and 交卷 over the live channel: the same commands and answers as the HTTP API
     # (POST .../attempt/start, PUT .../attempt/responses/<question id>, POST .../attempt/submit), at
     # about half the server's work (no HTTP request, cookie or CSRF: the channel carries its signed
     # token). The page uses them while the channel is up, the HTTP API otherwise.
@@ -154,8 +136,8 @@ class ExamNamespace(socketio.Namespace):
         """The start and the candidate's paper (its JSON text, encoded once, as the HTTP API sends it)."""
 
         def start(login: LoginInfo, session: Session) -> dict[str, Any]:
-            self._write(login, attempts.start, login.candidate_id, self.rt.now())
-            return {"paper": attempts.attempt_json(session, login.candidate_id, self.rt.now()).text}
+            self.runtime.candidate_act(login, attempts.start, self.runtime.now())
+            return {"paper": attempts.attempt_json(session, login.candidate_id, self.runtime.now()).text}
 
         return self._as_candidate(sid, start)
 
@@ -164,15 +146,15 @@ class ExamNamespace(socketio.Namespace):
 
         def save(login: LoginInfo, session: Session) -> dict[str, Any]:
             answer = inputs.check(inputs.SaveEvent, data)
-            args = (answer.question_id, answer.answer, answer.seq, self.rt.now())
-            return self._write(login, attempts.save_response, login.candidate_id, *args)
+            args = (answer.question_id, answer.answer, answer.seq, self.runtime.now())
+            return self.runtime.candidate_act(login, attempts.save_response, *args)
 
         return self._as_candidate(sid, save)
 
     def on_submit(self, sid: str, data: Any = None) -> dict[str, Any]:
         """Hand in; the receipt."""
         return self._as_candidate(
-            sid, lambda login, session: self._write(login, attempts.submit, login.candidate_id, self.rt.now())
+            sid, lambda login, session: self.runtime.candidate_act(login, attempts.submit, self.runtime.now())
         )
 
     def _as_candidate(self, sid: str, act: Callable[[LoginInfo, Session], dict[str, Any]]) -> dict[str, Any]:
@@ -182,73 +164,12 @@ class ExamNamespace(socketio.Namespace):
         try:
             if opened is None:
                 raise Unauthorized("请先登录", code="not_logged_in")
-            with self.rt.app.extensions["cbt.sessions"]() as session:
+            with self.runtime.sessions() as session:
                 login = candidates.authenticate_id(session, opened.login_id)
                 session.rollback()  # no snapshot held while the writer works: what is read next includes it
                 return act(login, session)
         except CbtError as exc:
-            return _error(exc)
+            return error_reply(exc)
         except Exception:  # answered all the same: a page never waits for a reply that does not come
             log.exception("live channel: %s failed", getattr(act, "__name__", "an event"))
             return SERVER_ERROR
-
-    def _write(self, login: LoginInfo, job: Callable[..., dict], *args: Any) -> dict[str, Any]:
-        result = self.rt.writer.run(job, *args)
-        self.rt.publish(Effects(login.room_id, {login.candidate_id}))  # the candidate's tile changed
-        return result
-
-
-class MonitorNamespace(Namespace):
-    """Staff dashboards: a proctor may watch only their rooms, a supervisor any room (read-only)."""
-
-    def __init__(self, namespace: str, realtime: Realtime) -> None:
-        super().__init__(namespace)
-        self.rt = realtime
-        self.who: dict[str, staff.StaffInfo] = {}
-        self.watching: dict[str, int] = {}
-
-    def on_connect(self, auth: Any = None) -> None:
-        try:
-            data = tokens.verify(_secret(), _token(auth), "staff")
-            with current_app.extensions["cbt.sessions"]() as session:
-                self.who[request.sid] = staff.authenticate_login(session, data.get("login"))  # type: ignore[attr-defined]
-        except CbtError as exc:
-            raise ConnectionRefusedError(_error(exc)) from exc
-
-    def on_watch(self, data: Any) -> dict[str, Any]:
-        member = self.who.get(request.sid)  # type: ignore[attr-defined]
-        if member is None:
-            return _error(Unauthorized("请先登录", code="not_logged_in"))
-        try:
-            watch = inputs.check(inputs.Watch, data)
-            room_id = watch.room_id
-            with current_app.extensions["cbt.sessions"]() as session:
-                member = staff.authenticate_login(session, member.login_id)  # still signed in, still active
-                view = proctoring.room_view(session, member, room_id, watch.session_id, self.rt.now())
-        except CbtError as exc:
-            return _error(exc)
-        except Exception:
-            log.exception("live channel: watch failed")
-            return SERVER_ERROR
-        join_room(room_channel(room_id))
-        self.watching[request.sid] = room_id  # type: ignore[attr-defined]
-        if member.role == "proctor":
-            fx = self.rt.writer.run_behind(proctoring.set_staff_presence, member, room_id, True, self.rt.now())
-            self.rt.publish(fx)
-        return {"snapshot": view}
-
-    def login_ids(self) -> dict[int, list[str]]:
-        return _sockets_by_login(self.who)
-
-    def on_disconnect(self, reason: Any = None) -> None:
-        member = self.who.pop(request.sid, None)  # type: ignore[attr-defined]
-        room_id = self.watching.pop(request.sid, None)  # type: ignore[attr-defined]
-        if member is not None and room_id is not None and member.role == "proctor":
-            still = any(
-                (other := self.who.get(sid)) is not None and other.id == member.id and r == room_id
-                for sid, r in self.watching.items()
-            )
-            if not still:
-                self.rt.publish(
-                    self.rt.writer.run_behind(proctoring.set_staff_presence, member, room_id, False, self.rt.now())
-                )

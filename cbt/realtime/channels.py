@@ -1,0 +1,42 @@
+"""The live channel's rooms (Socket.IO rooms: who hears what) and the replies every handler shares."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from cbt.core.errors import CbtError
+
+SERVER_ERROR = {"error": "server_error", "message": "服务器内部错误，请重试", "status": 500}
+
+
+def candidate_channel(candidate_id: int) -> str:
+    """A candidate's pages (/exam)."""
+    return f"c{candidate_id}"
+
+
+def room_channel(room_id: int) -> str:
+    """The proctors' dashboards of a room (/monitor)."""
+    return f"r{room_id}"
+
+
+def room_candidates_channel(room_id: int) -> str:
+    """Every candidate's page in a room (/exam): broadcasts."""
+    return f"rc{room_id}"
+
+
+def error_reply(exc: CbtError) -> dict[str, Any]:
+    return {"error": exc.code, "message": exc.message, "status": exc.status}
+
+
+def auth_token(auth: Any) -> object:
+    """The token a client connected with (``{"token": ...}``); anything else is no token."""
+    return auth.get("token") if isinstance(auth, dict) else None
+
+
+def sockets_by_login(who: dict[str, Any]) -> dict[int, list[str]]:
+    """The logins with a socket open in this process (``who``: sid -> its login), and their sockets."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for sid, login in list(who.items()):
+        found[login.login_id].append(sid)
+    return found
