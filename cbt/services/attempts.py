@@ -9,79 +9,27 @@ Reads (``status``, ``attempt_view``) run on the request's own session. Every use
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import DateTime, Row, bindparam, func, insert, select, update
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from cbt.core import seating
-from cbt.core.assembly import Form
 from cbt.core.attempt import AttemptState, SubmitReason, attempt_state, receipt_code
 from cbt.core.blueprint import PART_NAMES
 from cbt.core.errors import Conflict, InvalidInput, NotFound
 from cbt.core.events import AttemptClosed, Outcome
-from cbt.core.items import LEVEL_NAMES, TYPE_NAMES, Item, Question, question_type
+from cbt.core.items import LEVEL_NAMES, question_type
 from cbt.core.scoring import score_attempt
 from cbt.core.seating import latest_started, missed, session_order
-from cbt.core.timing import GRACE, Clock, Pause
-from cbt.db import models
-from cbt.services.papers import load_form
+from cbt.core.timing import Clock, Pause
+from cbt.db import models, queries
+from cbt.services import paper_view
+from cbt.services.paper_view import paper
 
 MAX_SEQ = 2**31 - 1
-
-
-# --- papers are immutable snapshots: load each once per process ----------------------------------
-
-
-@dataclass(frozen=True)
-class Paper:
-    form: Form
-    questions: dict[str, tuple[Question, int]]  # question id -> (question, points)
-    # The candidate's view of it, encoded once: every candidate's paper is these pieces in their own
-    # order (the start storm sends thousands at once; encoding each anew was a third of a start).
-    question_json: dict[str, tuple[str, dict[str, str]]]  # question id -> (JSON up to its options, option id -> JSON)
-    case_json: dict[str, str]  # case item id -> its JSON up to its questions
-    # Each question as delivered with its options in one order, filled as candidates start: with four
-    # options there are 24 orders, so after the first few hundred starts every question is a lookup.
-    delivered_json: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
-
-
-_papers: dict[int, Paper] = {}
-_papers_lock = threading.Lock()
-
-
-def paper(session: Session, form_id: int) -> Paper:
-    found = _papers.get(form_id)
-    if found is None:
-        form = load_form(session, form_id)
-        questions = {q.id: (q, e.points) for e in form.entries for q in e.item.questions}
-        found = Paper(
-            form,
-            questions,
-            {q.id: _question_json(q, points) for q, points in questions.values()},
-            {e.item.id: _case_json(e.item, e.total) for e in form.entries if e.item.is_case},
-        )
-        with _papers_lock:
-            _papers[form_id] = found
-    return found
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _question_json(q: Question, points: int) -> tuple[str, dict[str, str]]:
-    head = _json({"id": q.id, "type": q.type, "type_name": TYPE_NAMES[q.type], "stem": q.stem, "points": points})
-    return head[:-1] + ',"options":[', {o.id: _json({"id": o.id, "text": o.text}) for o in q.options}
-
-
-def _case_json(item: Item, points: int) -> str:
-    head = _json({"id": item.id, "type": "case", "type_name": TYPE_NAMES["case"], "stem": item.stem, "points": points})
-    return head[:-1] + ',"questions":['
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -107,47 +55,9 @@ def state_of(attempt: models.Attempt, now: datetime) -> AttemptState:
     return attempt_state(clock_of(attempt), attempt.submitted_at, now)
 
 
-# A candidate's requests (status, start, the paper) read their sittings as bare rows from statements
-# built once: the start storm runs them thousands of times a second (docs/performance.md).
-_A, _R, _P, _S = models.Attempt, models.Response, models.Pause, models.ExamSession
-_C, _B, _K, _M = models.Candidate, models.Batch, models.Pack, models.Room
-_SITTINGS = (
-    select(
-        _A.id, _A.form_id, _A.duration_seconds, _A.extension_seconds, _A.admitted_at, _A.started_at,
-        _A.submitted_at, _A.submit_reason, _A.receipt, _S.part, _S.starts_at,
-        _S.duration_seconds.label("session_seconds"), _S.requires_admission,
-    )
-    .join(_S, _S.id == _A.session_id)
-    .where(_A.candidate_id == bindparam("candidate_id"))
-    .order_by(_A.id)
-)  # fmt: skip
-# Whoever locks a candidate's attempts locks them in id order: two writers (a save and a submission on
-# PostgreSQL) taking them in different orders would deadlock.
-_SITTINGS_LOCKED = _SITTINGS.with_for_update(of=_A)
-_PAUSES = select(_P.start, _P.end).where(_P.attempt_id == bindparam("attempt_id")).order_by(_P.start)
-_WHO = (
-    select(
-        _C.ticket, _C.name, _C.id_number, _C.level, _C.seat, _M.name.label("room"), _B.name.label("batch"),
-        _B.mode, _B.show_scores, _K.occupation_name, _K.occupation_code,
-    )
-    .join(_M, _M.id == _C.room_id)
-    .join(_B, _B.id == _C.batch_id)
-    .join(_K, _K.id == _B.pack_id)
-    .where(_C.id == bindparam("candidate_id"))
-)  # fmt: skip
-_ORDER = select(_A.order).where(_A.id == bindparam("attempt_id"))
-_SCORE = select(_A.score).where(_A.id == bindparam("attempt_id"))
-_ANSWERS = select(_R.question_id, _R.answer, _R.seq).where(_R.attempt_id == bindparam("attempt_id"))
-_START = (
-    update(_A)
-    .where(_A.id == bindparam("attempt_id"), _A.started_at.is_(None))
-    .values(started_at=bindparam("now"))
-)  # fmt: skip
-
-
 def _sittings(session: Session, candidate_id: int, *, lock: bool = False) -> list[Row]:
     """The candidate's attempts with their sessions' times, in session order (locked: in the writer)."""
-    statement = _SITTINGS_LOCKED if lock else _SITTINGS
+    statement = queries.SITTINGS_LOCKED if lock else queries.SITTINGS
     rows = session.connection().execute(statement, {"candidate_id": candidate_id}).all()
     return sorted(rows, key=lambda a: session_order(a.starts_at, a.part))
 
@@ -155,7 +65,7 @@ def _sittings(session: Session, candidate_id: int, *, lock: bool = False) -> lis
 def _sitting_clock(session: Session, sitting: Row) -> Clock | None:
     if sitting.started_at is None:
         return None
-    pauses = session.connection().execute(_PAUSES, {"attempt_id": sitting.id}).all()
+    pauses = session.connection().execute(queries.PAUSES, {"attempt_id": sitting.id}).all()
     return _clock(sitting.started_at, sitting.duration_seconds, sitting.extension_seconds, pauses)
 
 
@@ -163,7 +73,7 @@ def _sitting_clock(session: Session, sitting: Row) -> Clock | None:
 
 
 def _who(session: Session, candidate_id: int) -> Row:
-    row = session.connection().execute(_WHO, {"candidate_id": candidate_id}).first()
+    row = session.connection().execute(queries.CANDIDATE_CARD, {"candidate_id": candidate_id}).first()
     if row is None:
         raise NotFound("考生不存在", code="candidate_not_found")
     return row
@@ -223,7 +133,7 @@ def candidate_view(who: Row) -> dict[str, object]:
 def _visible_score(session: Session, who: Row, sitting: Row) -> dict[str, object] | None:
     if not who.show_scores or sitting.submitted_at is None:
         return None
-    score = session.connection().execute(_SCORE, {"attempt_id": sitting.id}).scalar()
+    score = session.connection().execute(queries.ATTEMPT_SCORE, {"attempt_id": sitting.id}).scalar()
     return None if score is None else {"total": score["total"], "passed": score["passed"]}
 
 
@@ -245,8 +155,8 @@ def attempt_json(session: Session, candidate_id: int, now: datetime) -> PaperTex
     clock = _sitting_clock(session, attempt)
     assert clock is not None
     state = attempt_state(clock, attempt.submitted_at, now)
-    order = db.execute(_ORDER, {"attempt_id": attempt.id}).scalar_one()
-    saved = db.execute(_ANSWERS, {"attempt_id": attempt.id}).all()
+    order = db.execute(queries.ATTEMPT_ORDER, {"attempt_id": attempt.id}).scalar_one()
+    saved = db.execute(queries.ATTEMPT_ANSWERS, {"attempt_id": attempt.id}).all()
     overdue = state is not AttemptState.SUBMITTED and clock.overdue(now)
     head = {
         "attempt_id": attempt.id,
@@ -260,28 +170,12 @@ def attempt_json(session: Session, candidate_id: int, now: datetime) -> PaperTex
         "receipt": attempt.receipt,
         "responses": {r.question_id: {"answer": r.answer, "seq": r.seq} for r in saved},
     }
-    items = ",".join(_item_json(p, entry) for entry in order)
-    return PaperText(_json(head)[:-1] + ',"items":[' + items + "]}", attempt.id, overdue)
+    return PaperText(paper_view.paper_json(p, head, order), attempt.id, overdue)
 
 
 def attempt_view(session: Session, candidate_id: int, now: datetime) -> dict[str, Any]:
     """:func:`attempt_json`, read back: what the candidate's page receives."""
     return json.loads(attempt_json(session, candidate_id, now).text)
-
-
-def _item_json(p: Paper, entry: dict) -> str:
-    """One item of the paper: a question with its options in the candidate's order, or a case with
-    its questions so."""
-    questions = []
-    for delivered in entry["questions"]:
-        key = (delivered["id"], tuple(delivered["options"]))
-        text = p.delivered_json.get(key)
-        if text is None:
-            head, options = p.question_json[key[0]]
-            text = p.delivered_json[key] = head + ",".join([options[o] for o in key[1]]) + "]}"
-        questions.append(text)
-    case = p.case_json.get(entry["id"])
-    return questions[0] if case is None else case + ",".join(questions) + "]}"
 
 
 # --- writes (run in the writer) ---------------------------------------------------------------------
@@ -297,18 +191,8 @@ def start(session: Session, candidate_id: int, now: datetime) -> dict[str, objec
             raise Conflict("考试尚未开始，请等待开考", code="session_not_open")
         if attempt.requires_admission and attempt.admitted_at is None:
             raise Conflict("请等待监考员核验身份、允许入场后再开始考试", code="not_admitted")
-        session.connection().execute(_START, {"attempt_id": attempt.id, "now": now})
+        session.connection().execute(queries.START_ATTEMPT, {"attempt_id": attempt.id, "now": now})
     return {"attempt_id": attempt.id, "part": attempt.part}
-
-
-# The save path's statements, built once: SQLAlchemy then reuses their compiled form and cache keys.
-_TIMING = (_A.id, _A.form_id, _A.started_at, _A.duration_seconds, _A.extension_seconds, _A.submitted_at)
-_SAVE_ATTEMPTS = select(*_TIMING).where(_A.candidate_id == bindparam("candidate_id")).order_by(_A.id).with_for_update()
-_SAVE_STORED = select(_R.id, _R.seq, _R.saved_at).where(
-    _R.attempt_id == bindparam("attempt_id"), _R.question_id == bindparam("question_id")
-)
-_SAVE_INSERT = insert(_R)
-_SAVE_UPDATE = update(_R).where(_R.id == bindparam("response_id"))
 
 
 def save_response(
@@ -320,7 +204,7 @@ def save_response(
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq <= MAX_SEQ:
         raise InvalidInput("seq 必须是正整数", code="invalid_seq")
     db = session.connection()
-    rows = db.execute(_SAVE_ATTEMPTS, {"candidate_id": candidate_id}).all()
+    rows = db.execute(queries.ATTEMPTS_TO_SAVE_LOCKED, {"candidate_id": candidate_id}).all()
     found = next(
         ((row, entry[0]) for row in rows if (entry := paper(session, row.form_id).questions.get(question_id))),
         None,
@@ -332,7 +216,7 @@ def save_response(
         raise Conflict("考试尚未开始", code="attempt_not_started")
     if attempt.submitted_at is not None:
         raise Conflict("试卷已提交，不能再修改答案", code="attempt_closed")
-    pauses = db.execute(_PAUSES, {"attempt_id": attempt.id}).all()
+    pauses = db.execute(queries.PAUSES, {"attempt_id": attempt.id}).all()
     clock = _clock(attempt.started_at, attempt.duration_seconds, attempt.extension_seconds, pauses)
     if clock.is_paused(now):
         raise Conflict("考试已暂停，请等待监考员恢复", code="attempt_paused")
@@ -340,13 +224,13 @@ def save_response(
     if window == "closed":
         raise Conflict("考试时间已到，答案未能保存", code="deadline_passed")
     chosen = list(question_type(question.type).normalise(question, answer))
-    stored = db.execute(_SAVE_STORED, {"attempt_id": attempt.id, "question_id": question_id}).first()
+    stored = db.execute(queries.STORED_RESPONSE, {"attempt_id": attempt.id, "question_id": question_id}).first()
     values = {"answer": chosen, "seq": seq, "saved_at": now, "late": window == "late"}
     applied = stored is None or stored.seq < seq  # else a duplicate or an older save (a retry, a second tab)
     if stored is None:
-        db.execute(_SAVE_INSERT, {"attempt_id": attempt.id, "question_id": question_id, **values})
+        db.execute(queries.INSERT_RESPONSE, {"attempt_id": attempt.id, "question_id": question_id, **values})
     elif applied:
-        db.execute(_SAVE_UPDATE, {"response_id": stored.id, **values})
+        db.execute(queries.UPDATE_RESPONSE, {"response_id": stored.id, **values})
     kept_seq, kept_at = (stored.seq, stored.saved_at) if stored is not None and not applied else (seq, now)
     return {
         "question_id": question_id,
@@ -363,7 +247,7 @@ def submit(session: Session, candidate_id: int, now: datetime) -> dict[str, obje
     if sitting is None:
         raise Conflict("考试尚未开始", code="attempt_not_started")
     if sitting.submitted_at is not None:
-        score = session.connection().execute(_SCORE, {"attempt_id": sitting.id}).scalar_one()
+        score = session.connection().execute(queries.ATTEMPT_SCORE, {"attempt_id": sitting.id}).scalar_one()
         return _submission(sitting.id, sitting.receipt, sitting.submitted_at, sitting.submit_reason, score)
     receipt, score = _close(session, sitting.id, sitting.form_id, now, SubmitReason.CANDIDATE)
     return _submission(sitting.id, receipt, now, SubmitReason.CANDIDATE, score)
@@ -396,7 +280,7 @@ def close_attempt(session: Session, attempt: models.Attempt, now: datetime, reas
 def _scored(session: Session, attempt_id: int, form_id: int) -> tuple[str, dict]:
     """The receipt and the score of the attempt's saved answers."""
     p = paper(session, form_id)
-    saved = session.connection().execute(_ANSWERS, {"attempt_id": attempt_id})
+    saved = session.connection().execute(queries.ATTEMPT_ANSWERS, {"attempt_id": attempt_id})
     answers = {r.question_id: tuple(r.answer) for r in saved}
     bp = p.form.blueprint
     score = score_attempt(
@@ -409,51 +293,17 @@ def _scored(session: Session, attempt_id: int, form_id: int) -> tuple[str, dict]
     return receipt_code(attempt_id, answers), {**score.as_dict(), "answered": sum(1 for a in answers.values() if a)}
 
 
-# Handing in and the deadline, thousands at the end of a session, on statements built once (the end
-# storm loaded each attempt as an ORM object, its pauses with a query of their own, and flushed it).
-_CLOSE = (
-    update(_A)
-    .where(_A.id == bindparam("attempt_id"))
-    .values(
-        submitted_at=bindparam("now"),
-        submit_reason=bindparam("reason"),
-        receipt=bindparam("receipt"),
-        score=bindparam("score"),
-    )
-)
-_DUE_LOCKED = (
-    select(*_TIMING)
-    .where(_A.id.in_(bindparam("ids", expanding=True)))
-    .order_by(_A.id)  # the lock order of every writer
-    .with_for_update()
-)
-_SEATS = select(_C.id, _C.room_id).join(_A, _A.candidate_id == _C.id).where(_A.id.in_(bindparam("ids", expanding=True)))
-_DUE_PAUSES = select(_P.attempt_id, _P.start, _P.end).where(_P.attempt_id.in_(bindparam("ids", expanding=True)))
-
-
 def _close(session: Session, attempt_id: int, form_id: int, now: datetime, reason: SubmitReason) -> tuple[str, dict]:
     receipt, score = _scored(session, attempt_id, form_id)
     values = {"attempt_id": attempt_id, "now": now, "reason": str(reason), "receipt": receipt, "score": score}
-    session.connection().execute(_CLOSE, values)
+    session.connection().execute(queries.CLOSE_ATTEMPT, values)
     return receipt, score
-
-
-# Started, not handed in, and past duration + extension + grace (pauses only ever move a deadline
-# later): computed by the database, as a sweep every second over thousands of rows in Python held
-# every connection up (68 ms a second at 2 000 candidates; docs/performance.md).
-_PAST = _A.duration_seconds + _A.extension_seconds + int(GRACE.total_seconds())
-_OPEN = (_A.started_at.is_not(None), _A.submitted_at.is_(None))
-_NOW = bindparam("now", type_=DateTime)
-_OVERDUE = {
-    "sqlite": select(_A.id).where(*_OPEN, func.julianday(_A.started_at) + _PAST / 86400.0 < func.julianday(_NOW)),
-    "postgresql": select(_A.id).where(*_OPEN, _A.started_at + func.make_interval(0, 0, 0, 0, 0, 0, _PAST) < _NOW),
-}
 
 
 def overdue(session: Session, now: datetime) -> list[int]:
     """Attempts whose deadline could have passed: read every second outside the writer;
     :func:`expire_overdue` checks each exactly, pauses included."""
-    statement = _OVERDUE[session.get_bind().dialect.name]
+    statement = queries.OVERDUE[session.get_bind().dialect.name]
     return list(session.connection().execute(statement, {"now": now}).scalars())
 
 
@@ -466,15 +316,15 @@ def expire_overdue(session: Session, now: datetime, attempt_ids: list[int] | Non
         return Outcome({"closed": []})
     db = session.connection()
     pauses: dict[int, list[Row]] = {}
-    for p in db.execute(_DUE_PAUSES, {"ids": ids}):
+    for p in db.execute(queries.PAUSES_OF_ATTEMPTS, {"ids": ids}):
         pauses.setdefault(p.attempt_id, []).append(p)
     closed = []
-    for a in db.execute(_DUE_LOCKED, {"ids": ids}).all():
+    for a in db.execute(queries.DUE_ATTEMPTS_LOCKED, {"ids": ids}).all():
         if a.submitted_at is not None or a.started_at is None:
             continue
         if _clock(a.started_at, a.duration_seconds, a.extension_seconds, pauses.get(a.id, ())).overdue(now):
             _close(session, a.id, a.form_id, now, SubmitReason.DEADLINE)
             closed.append(a.id)
-    seats = db.execute(_SEATS, {"ids": closed}).all() if closed else []
+    seats = db.execute(queries.SEATS_OF_ATTEMPTS, {"ids": closed}).all() if closed else []
     events = tuple(AttemptClosed(room_id, candidate_id, SubmitReason.DEADLINE) for candidate_id, room_id in seats)
     return Outcome({"closed": closed}, events)

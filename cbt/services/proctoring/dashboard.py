@@ -13,7 +13,8 @@ from cbt.core.attempt import AttemptState
 from cbt.core.seating import TileState
 from cbt.core.signals import BADGE_KINDS, SIGNAL_TEXT
 from cbt.db import models
-from cbt.services.attempts import clock_of, paper, state_of
+from cbt.services.attempts import clock_of, state_of
+from cbt.services.paper_view import paper
 from cbt.services.proctoring.common import _unfinished, room_sessions
 from cbt.services.staff import StaffInfo, check_room
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cbt.core import seating
 from cbt.core.errors import CbtError, Forbidden, InvalidInput, NotFound
 from cbt.core.events import Event, MessageSent, Outcome
-from cbt.db import models
+from cbt.db import models, queries
 from cbt.services import audit
 from cbt.services.proctoring.common import (
     _candidates,
@@ -24,7 +24,6 @@ from cbt.services.proctoring.common import (
 from cbt.services.staff import StaffInfo, check_room
 
 # Short names for the statements built once at import (the hot paths below).
-_C, _M, _MA = models.Candidate, models.Message, models.MessageAck
 
 
 def message(
@@ -70,16 +69,6 @@ def message_all(session: Session, staff: StaffInfo, batch_id: int, text: object,
     return Outcome(events=tuple(events))
 
 
-# Built once: a broadcast brings every candidate's receipt within seconds, taken many to a job.
-_ACK_MESSAGES = select(_M.id, _M.room_id, _M.candidate_id, _M.text).where(_M.id.in_(bindparam("ids", expanding=True)))
-_ACK_CANDIDATES = select(_C.id, _C.room_id, _C.seat, _C.name).where(_C.id.in_(bindparam("ids", expanding=True)))
-_ACK_DONE = select(_MA.message_id, _MA.candidate_id).where(
-    _MA.message_id.in_(bindparam("message_ids", expanding=True)),
-    _MA.candidate_id.in_(bindparam("candidate_ids", expanding=True)),
-)
-_ACK_INSERT = insert(_MA)
-
-
 def is_id(value: object) -> bool:
     """A row id: an integer a database column holds (a page may send anything)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
@@ -92,13 +81,13 @@ def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, date
     event of the room); twice is once."""
     message_ids = {m for _, m, _ in receipts if is_id(m)}
     db = session.connection()
-    messages = {r.id: r for r in db.execute(_ACK_MESSAGES, {"ids": list(message_ids)})} if message_ids else {}
+    messages = {r.id: r for r in db.execute(queries.MESSAGES_BY_ID, {"ids": list(message_ids)})} if message_ids else {}
     candidate_ids = list({c for c, _, _ in receipts})
-    who = {r.id: r for r in db.execute(_ACK_CANDIDATES, {"ids": candidate_ids})}
+    who = {r.id: r for r in db.execute(queries.CANDIDATES_BY_ID, {"ids": candidate_ids})}
     done = (
         {
             (r.message_id, r.candidate_id)
-            for r in db.execute(_ACK_DONE, {"message_ids": list(messages), "candidate_ids": candidate_ids})
+            for r in db.execute(queries.RECEIPTS_DONE, {"message_ids": list(messages), "candidate_ids": candidate_ids})
         }
         if messages
         else set()
@@ -120,5 +109,5 @@ def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, date
             receipt = (logged("ack", f"已确认消息：{m.text[:20]}", now, c.room_id, c),)
         outcomes.append(Outcome(events=receipt))
     if rows:
-        db.execute(_ACK_INSERT, rows)
+        db.execute(queries.INSERT_RECEIPTS, rows)
     return outcomes

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from cbt.core import signals
 from cbt.core.errors import NotFound
 from cbt.core.events import Event, Outcome, SeatChanged, StaffingChanged
 from cbt.core.signals import SIGNAL_TEXT, Signal
-from cbt.db import models
+from cbt.db import models, queries
 from cbt.services.proctoring.common import _room_session_id, logged
 from cbt.services.staff import StaffInfo
 
 # Short names for the statements built once at import (the hot paths below).
-_A, _C = models.Attempt, models.Candidate
 
 
 def candidate_signal(session: Session, candidate_id: int, signal: Signal, now: datetime) -> Outcome:
@@ -26,10 +25,10 @@ def candidate_signal(session: Session, candidate_id: int, signal: Signal, now: d
     statements are built once (they ran in the writer as the slowest of its jobs). Within
     :data:`~cbt.core.signals.COALESCE_SECONDS` of the last of its kind it is counted into that one."""
     db = session.connection()
-    candidate = db.execute(_PRESENCE, {"candidate_id": candidate_id}).first()
+    candidate = db.execute(queries.PRESENCE, {"candidate_id": candidate_id}).first()
     if candidate is None:
         raise NotFound("考生不存在", code="candidate_not_found")
-    attempt = db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).first()
+    attempt = db.execute(queries.ATTEMPT_IN_PROGRESS, {"candidate_id": candidate_id}).first()
     events: list[Event] = [SeatChanged(candidate.room_id, candidate_id)]
     if _incident(session, candidate, attempt, signal.kind, signal.detail(), now):
         text = SIGNAL_TEXT.get(signal.kind, signal.kind) + signals.summary(signal.detail())
@@ -37,29 +36,20 @@ def candidate_signal(session: Session, candidate_id: int, signal: Signal, now: d
     return Outcome(events=tuple(events))
 
 
-_PRESENCE = select(_C.id, _C.room_id, _C.seat, _C.name, _C.online).where(_C.id == bindparam("candidate_id"))
-_IN_PROGRESS = (
-    select(_A.id, _A.session_id)
-    .where(_A.candidate_id == bindparam("candidate_id"), _A.started_at.is_not(None), _A.submitted_at.is_(None))
-    .limit(1)
-)
-_SET_PRESENCE = (
-    update(_C)
-    .where(_C.id == bindparam("candidate_id"))
-    .values(online=bindparam("now_online"), last_seen_at=bindparam("seen"))
-)
-
-
 def set_presence(session: Session, candidate_id: int, online: bool, now: datetime) -> Outcome:
     """A candidate's page connected or went away; a change during the exam is an incident. Every
     socket of every candidate comes through here (a start storm, a restart): statements built once."""
     db = session.connection()
-    candidate = db.execute(_PRESENCE, {"candidate_id": candidate_id}).first()
+    candidate = db.execute(queries.PRESENCE, {"candidate_id": candidate_id}).first()
     if candidate is None:
         return Outcome()
     events: list[Event] = [SeatChanged(candidate.room_id, candidate_id)]
-    db.execute(_SET_PRESENCE, {"candidate_id": candidate_id, "now_online": online, "seen": now})
-    attempt = db.execute(_IN_PROGRESS, {"candidate_id": candidate_id}).first() if candidate.online != online else None
+    db.execute(queries.SET_PRESENCE, {"candidate_id": candidate_id, "now_online": online, "seen": now})
+    attempt = (
+        db.execute(queries.ATTEMPT_IN_PROGRESS, {"candidate_id": candidate_id}).first()
+        if candidate.online != online
+        else None
+    )
     if attempt is not None:  # flapping (a connection lost and back again and again) is counted into one
         kind = "reconnected" if online else "disconnected"
         if _incident(session, candidate, attempt, kind, {}, now):
@@ -71,25 +61,10 @@ def clear_presence(session: Session, now: datetime) -> int:
     """A single server process starts with no page connected: whoever a process that died (kill -9,
     power loss) left marked online is offline until their page reconnects (within seconds), which
     the room's record then shows as 连接恢复. Returns how many were cleared."""
-    result = session.execute(update(_C).where(_C.online.is_(True)).values(online=False, last_seen_at=now))
-    return result.rowcount  # type: ignore[attr-defined]
-
-
-_LAST_OF_KIND = (
-    select(models.Incident.id, models.Incident.detail)
-    .where(
-        models.Incident.candidate_id == bindparam("candidate_id"),
-        models.Incident.kind == bindparam("kind"),
-        models.Incident.at >= bindparam("since"),
+    result = session.execute(
+        update(models.Candidate).where(models.Candidate.online.is_(True)).values(online=False, last_seen_at=now)
     )
-    .order_by(models.Incident.id.desc())
-    .limit(1)
-)
-_COUNT_INTO = (
-    update(models.Incident)
-    .where(models.Incident.id == bindparam("incident_id"))
-    .values(detail=bindparam("merged", type_=models.Incident.__table__.c.detail.type))
-)
+    return result.rowcount  # type: ignore[attr-defined]
 
 
 def _incident(session: Session, candidate: Row, attempt: Row | None, kind: str, detail: dict, now: datetime) -> bool:
@@ -97,10 +72,12 @@ def _incident(session: Session, candidate: Row, attempt: Row | None, kind: str, 
     session: a new incident (True), or counted into the last one of its kind (False)."""
     db = session.connection()
     since = now - timedelta(seconds=signals.COALESCE_SECONDS)
-    last = db.execute(_LAST_OF_KIND, {"candidate_id": candidate.id, "kind": kind, "since": since}).first()
+    last = db.execute(
+        queries.LAST_INCIDENT_OF_KIND, {"candidate_id": candidate.id, "kind": kind, "since": since}
+    ).first()
     if last is not None:
         merged = signals.coalesced(last.detail, detail, now.isoformat())
-        db.execute(_COUNT_INTO, {"incident_id": last.id, "merged": merged})
+        db.execute(queries.COUNT_INTO_INCIDENT, {"incident_id": last.id, "merged": merged})
         return False
     session.add(
         models.Incident(
