@@ -71,3 +71,28 @@ def test_layer_imports_point_one_way(layer):
         if any(name == banned or name.startswith(banned + ".") for banned in RULES[layer])
     ]
     assert offenders == [], f"cbt/{layer} must not import {RULES[layer]}"
+
+
+def test_services_never_commit():
+    """The caller owns the unit of work: the writer on exam day, ``transaction`` in the command line."""
+    offenders = []
+    for path in modules("services"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            called = node.func if isinstance(node, ast.Call) else None
+            if isinstance(called, ast.Attribute) and called.attr in ("commit", "begin"):
+                offenders.append(f"{path.relative_to(CBT)}:{node.lineno}: .{called.attr}()")
+            if isinstance(called, ast.Name) and called.id == "transaction":
+                offenders.append(f"{path.relative_to(CBT)}:{node.lineno}: transaction()")
+    assert offenders == []
+
+
+MAX_LINES = 400  # a module a newcomer reads in one sitting; split by concern beyond it
+
+
+def test_no_module_is_longer_than_a_sitting():
+    long = [
+        f"{path.relative_to(CBT)}: {n} lines"
+        for path in sorted(CBT.rglob("*.py"))
+        if "migrations" not in path.parts and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    ]
+    assert long == []

@@ -13,7 +13,6 @@ from cbt.core.blueprint import Blueprint as CoreBlueprint
 from cbt.core.errors import InvalidInput, NotFound
 from cbt.core.items import Item as CoreItem
 from cbt.db import models
-from cbt.db.session import transaction
 from cbt.services import audit
 
 
@@ -40,63 +39,60 @@ class ImportReport:
 
 
 def import_pack(session: Session, pack: core_packs.Pack, *, now: datetime, actor: str) -> ImportReport:
-    """Import a pack that validated without errors, in one transaction.
+    """Import a pack that validated without errors (in the caller's transaction).
 
     New items get version 1; an item whose content hash changed gets a new version (old versions are
     never touched); items missing from this import, or marked retired, are retired.
     """
     report = ImportReport(pack.code, pack.version)
-    with transaction(session):
-        row = session.scalar(select(models.Pack).where(models.Pack.code == pack.code))
-        if row is None:
-            row = models.Pack(code=pack.code, meta={}, imported_at=now)
-            session.add(row)
-        row.version, row.occupation_code, row.occupation_name = pack.version, pack.occupation_code, pack.occupation_name
-        row.meta, row.imported_at = pack.meta(), now
-        session.flush()
-        existing = {
-            i.key: i
-            for i in session.scalars(
-                select(models.Item).where(models.Item.pack_id == row.id).options(selectinload(models.Item.versions))
-            )
-        }
-        for item in pack.items:
-            db_item = existing.pop(item.id, None)
-            if db_item is None:
-                db_item = models.Item(pack_id=row.id, key=item.id, type=item.type, versions=[])
-                session.add(db_item)
-                report.created.append(item.id)
-                _add_version(db_item, item, 1, pack.version, now)
-            elif db_item.current.content_hash != item.content_hash:
-                db_item.type = item.type
-                _add_version(db_item, item, db_item.current.number + 1, pack.version, now)
-                report.new_versions.append(item.id)
-            else:
-                report.unchanged += 1
-            if item.retired and db_item.retired_at is None:
-                db_item.retired_at, db_item.retired_reason = now, "题库中标记为停用（retired: true）"
-                report.retired.append(item.id)
-            elif not item.retired and db_item.retired_at is not None:
-                db_item.retired_at = db_item.retired_reason = None
-                report.reinstated.append(item.id)
-        for key, db_item in existing.items():
-            if db_item.retired_at is None:
-                db_item.retired_at, db_item.retired_reason = now, f"题库 {pack.version} 版中已删除"
-                report.retired.append(key)
-        blueprints = {(b.level, b.part): b for b in row.blueprints}
-        for bp in pack.blueprints:
-            db_bp = blueprints.pop(bp.key, None)
-            if db_bp is None:
-                session.add(
-                    models.Blueprint(pack=row, level=bp.level, part=bp.part, content=bp.to_dict(), updated_at=now)
-                )
-            elif db_bp.content != bp.to_dict():
-                db_bp.content, db_bp.updated_at = bp.to_dict(), now
-        for stale in blueprints.values():
-            session.delete(stale)
-        audit.record(
-            session, at=now, actor=actor, action="pack.import", subject=f"pack:{pack.code}", detail=report.as_dict()
+    row = session.scalar(select(models.Pack).where(models.Pack.code == pack.code))
+    if row is None:
+        row = models.Pack(code=pack.code, meta={}, imported_at=now)
+        session.add(row)
+    row.version, row.occupation_code, row.occupation_name = pack.version, pack.occupation_code, pack.occupation_name
+    row.meta, row.imported_at = pack.meta(), now
+    session.flush()
+    existing = {
+        i.key: i
+        for i in session.scalars(
+            select(models.Item).where(models.Item.pack_id == row.id).options(selectinload(models.Item.versions))
         )
+    }
+    for item in pack.items:
+        db_item = existing.pop(item.id, None)
+        if db_item is None:
+            db_item = models.Item(pack_id=row.id, key=item.id, type=item.type, versions=[])
+            session.add(db_item)
+            report.created.append(item.id)
+            _add_version(db_item, item, 1, pack.version, now)
+        elif db_item.current.content_hash != item.content_hash:
+            db_item.type = item.type
+            _add_version(db_item, item, db_item.current.number + 1, pack.version, now)
+            report.new_versions.append(item.id)
+        else:
+            report.unchanged += 1
+        if item.retired and db_item.retired_at is None:
+            db_item.retired_at, db_item.retired_reason = now, "题库中标记为停用（retired: true）"
+            report.retired.append(item.id)
+        elif not item.retired and db_item.retired_at is not None:
+            db_item.retired_at = db_item.retired_reason = None
+            report.reinstated.append(item.id)
+    for key, db_item in existing.items():
+        if db_item.retired_at is None:
+            db_item.retired_at, db_item.retired_reason = now, f"题库 {pack.version} 版中已删除"
+            report.retired.append(key)
+    blueprints = {(b.level, b.part): b for b in row.blueprints}
+    for bp in pack.blueprints:
+        db_bp = blueprints.pop(bp.key, None)
+        if db_bp is None:
+            session.add(models.Blueprint(pack=row, level=bp.level, part=bp.part, content=bp.to_dict(), updated_at=now))
+        elif db_bp.content != bp.to_dict():
+            db_bp.content, db_bp.updated_at = bp.to_dict(), now
+    for stale in blueprints.values():
+        session.delete(stale)
+    audit.record(
+        session, at=now, actor=actor, action="pack.import", subject=f"pack:{pack.code}", detail=report.as_dict()
+    )
     return report
 
 
@@ -119,22 +115,21 @@ def retire_item(session: Session, pack_code: str, item_key: str, *, reason: str,
     """Keep an item out of new papers (papers already assembled are unaffected)."""
     if not reason.strip():
         raise InvalidInput("停用题目必须说明原因", code="reason_required")
-    with transaction(session):
-        item = session.scalar(
-            select(models.Item).join(models.Pack).where(models.Pack.code == pack_code, models.Item.key == item_key)
+    item = session.scalar(
+        select(models.Item).join(models.Pack).where(models.Pack.code == pack_code, models.Item.key == item_key)
+    )
+    if item is None:
+        raise NotFound(f"题库 {pack_code} 中没有题目 {item_key}", code="item_not_found")
+    if item.retired_at is None:
+        item.retired_at, item.retired_reason = now, reason
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action="item.retire",
+            subject=f"item:{pack_code}/{item_key}",
+            reason=reason,
         )
-        if item is None:
-            raise NotFound(f"题库 {pack_code} 中没有题目 {item_key}", code="item_not_found")
-        if item.retired_at is None:
-            item.retired_at, item.retired_reason = now, reason
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action="item.retire",
-                subject=f"item:{pack_code}/{item_key}",
-                reason=reason,
-            )
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,9 @@ from cbt.core.blueprint import MIN_CERTIFICATION_MINUTES, PARTS
 from cbt.core.candidates import make_id_number, normalise_id_number, valid_id_number, valid_ticket
 from cbt.core.errors import Conflict, InvalidInput
 from cbt.db import models
-from cbt.db.session import transaction
 from cbt.services import audit
 from cbt.services.banks import load_bank
-from cbt.services.papers import add_forms, load_form
+from cbt.services.papers import load_form, store_forms
 
 MODES = ("certification", "practice")
 
@@ -55,12 +54,7 @@ class BatchPlan:
 
 
 def plan_batch(session: Session, plan: BatchPlan, *, now: datetime, actor: str) -> int:
-    """Create the batch with everything it needs, in one transaction. Returns the batch id."""
-    with transaction(session):
-        return _plan(session, plan, now, actor)
-
-
-def _plan(session: Session, plan: BatchPlan, now: datetime, actor: str) -> int:
+    """Create the batch with everything it needs (in the caller's transaction). Returns the batch id."""
     if plan.mode not in MODES:
         raise InvalidInput(f"考试模式 {plan.mode!r} 无效，应为 certification 或 practice", code="bad_mode")
     if session.scalar(select(models.Batch.id).where(models.Batch.code == plan.code)):
@@ -100,7 +94,7 @@ def _plan(session: Session, plan: BatchPlan, now: datetime, actor: str) -> int:
         session.add(exam_session)
         sessions[part] = exam_session
         for level in levels:
-            forms[(part, level)], _ = add_forms(
+            forms[(part, level)], _ = store_forms(
                 session, plan.pack, level, part, f"{plan.seed or plan.code}", now=now, actor=actor
             )
     session.flush()

@@ -12,7 +12,6 @@ from cbt.core.blueprint import Blueprint
 from cbt.core.errors import NotFound
 from cbt.core.items import Item
 from cbt.db import models
-from cbt.db.session import transaction
 from cbt.services import audit
 from cbt.services.banks import load_bank
 
@@ -23,9 +22,9 @@ def store_forms(
     level: int,
     part: str,
     seed: str,
-    *,
     count: int = 2,
     max_overlap: float = 0.5,
+    *,
     now: datetime,
     actor: str,
 ) -> tuple[list[int], ParallelForms]:
@@ -33,23 +32,6 @@ def store_forms(
 
     Returns the new form ids and the assembled forms (with their overlap and difficulty report).
     """
-    with transaction(session):
-        return add_forms(session, pack_code, level, part, seed, count, max_overlap, now=now, actor=actor)
-
-
-def add_forms(
-    session: Session,
-    pack_code: str,
-    level: int,
-    part: str,
-    seed: str,
-    count: int = 2,
-    max_overlap: float = 0.5,
-    *,
-    now: datetime,
-    actor: str,
-) -> tuple[list[int], ParallelForms]:
-    """:func:`store_forms` inside the caller's transaction."""
     bank = load_bank(session, pack_code)
     blueprint = bank.blueprint(level, part)
     parallel = assemble_parallel(blueprint, bank.items, seed, count, max_overlap=max_overlap)

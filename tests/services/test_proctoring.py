@@ -101,7 +101,7 @@ def test_admission_gates_the_start_then_a_room_starts_together(sessions, day, pe
     with sessions() as s, transaction(s):  # a certification batch that needs admission
         plan = batches.demo_plan("lsa", 3, 90, now, admission=True)
         plan = replace(plan, code="ADM", candidates=[replace(c, ticket="A" + c.ticket[1:]) for c in plan.candidates])
-        batch_id = batches._plan(s, plan, now, "admin")
+        batch_id = batches.plan_batch(s, plan, now=now, actor="admin")
         room = s.scalar(select(models.Room).where(models.Room.batch_id == batch_id))
         staff.assign(s, "p1", room.id, now=now, actor="admin")
         cands = list(s.scalars(select(models.Candidate).where(models.Candidate.batch_id == batch_id)))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from cbt.db import migrate
-from cbt.db.session import make_engine, make_session_factory
+from cbt.db.session import make_engine, make_session_factory, transaction
 from cbt.services import banks, batches
 
 T0 = datetime(2026, 11, 28, 8, 30, tzinfo=UTC)
@@ -42,7 +42,7 @@ def plan_exam_day(url: str, lsa_pack, *, candidates: int = 6, minutes: float = 9
     engine = make_engine(url)
     migrate.upgrade(engine)
     clock = FakeClock()
-    with make_session_factory(engine, AUDIT_KEY)() as session:
+    with make_session_factory(engine, AUDIT_KEY)() as session, transaction(session):
         banks.import_pack(session, lsa_pack, now=clock(), actor="test")
         plan = batches.demo_plan("lsa", candidates, minutes, clock())
         start = clock() + timedelta(seconds=opens_in)
