@@ -66,7 +66,7 @@ bench-steps: install-dev
 lint: install-dev
 	$(BIN)/ruff check cbt tests bench wsgi.py gunicorn.conf.py
 	$(BIN)/ruff format --check cbt tests bench wsgi.py gunicorn.conf.py
-	$(BIN)/mypy cbt/core cbt/services cbt/db
+	$(BIN)/mypy cbt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -89,8 +89,8 @@ def read_yaml(raw: bytes, path: str) -> tuple[object, list[Problem]]:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        return None, [Problem(ERROR, "bad_yaml", f"YAML 格式错误：{exc.problem or exc}", path, line)]
+        at = mark.line + 1 if mark else None
+        return None, [Problem(ERROR, "bad_yaml", f"YAML 格式错误：{exc.problem or exc}", path, at)]
     except yaml.YAMLError as exc:
         return None, [Problem(ERROR, "bad_yaml", f"YAML 格式错误：{exc}", path)]
     finally:

@@ -49,7 +49,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         previous = _last_demo(session, saved)
         keep = args.keep and previous is not None and batches.is_open(session, previous["batch"], now)
         session.rollback()
-        summary = previous if keep else _new_demo(session, args, now)
+        summary = previous if keep and previous is not None else _new_demo(session, args, now)
     if keep:
         note = f"沿用上次创建的演示批次 {summary['batch']}，账号与密码不变。"
     else:

@@ -173,8 +173,8 @@ def cmd_paper_assemble(args: argparse.Namespace) -> int:
             ids = []
     if args.json:
         forms = [f.to_json() for f in parallel.forms]
-        for form, form_id in zip(forms, ids, strict=False):
-            form["form_id"] = form_id
+        for data, form_id in zip(forms, ids, strict=False):
+            data["form_id"] = form_id
         out = forms[0] if len(forms) == 1 else {"forms": forms, "parallel": parallel.report()}
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cbt.core.items import ITEM_TYPES, LEVELS, MULTIPLE_RULES, TYPE_NAMES, Item
 
@@ -77,7 +78,7 @@ class Blueprint:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> Blueprint:
+    def from_dict(cls, data: Mapping[str, Any]) -> Blueprint:
         return cls(
             level=data["level"],
             part=data["part"],

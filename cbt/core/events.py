@@ -146,4 +146,4 @@ class Outcome:
 
 def changed_seats(events: Iterable[Event]) -> set[tuple[int, int]]:
     """(room id, candidate id) of every tile these events change."""
-    return {(e.room_id, e.candidate_id) for e in events if isinstance(e, SEAT_EVENTS)}  # type: ignore[attr-defined]
+    return {(e.room_id, e.candidate_id) for e in events if isinstance(e, SEAT_EVENTS)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from cbt.core.errors import InvalidInput
 
@@ -66,7 +67,7 @@ class Question:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> Question:
+    def from_dict(cls, data: dict[str, Any]) -> Question:
         return cls(
             id=data["id"],
             type=data["type"],
@@ -123,7 +124,7 @@ class Item:
         }
 
     @classmethod
-    def from_content(cls, data: dict, *, retired: bool = False) -> Item:
+    def from_content(cls, data: dict[str, Any], *, retired: bool = False) -> Item:
         item = cls(
             id=data["id"],
             type=data["type"],

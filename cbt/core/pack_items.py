@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from cbt.core.errors import ERROR, WARNING, Problem
 from cbt.core.items import (
@@ -48,14 +49,16 @@ QUESTION_FIELDS = {"id", "type", "area", "stem", "options", "key", "explanation"
 class Report:
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, severity: str, code: str, message: str, file: str | None, node: object = None, item=None) -> None:
+    def add(
+        self, severity: str, code: str, message: str, file: str | None, node: object = None, item: str | None = None
+    ) -> None:
         line = getattr(node, "line", None)
         self.problems.append(Problem(severity, code, message, file, line, item))
 
-    def error(self, code: str, message: str, file: str | None, node: object = None, item=None) -> None:
+    def error(self, code: str, message: str, file: str | None, node: object = None, item: str | None = None) -> None:
         self.add(ERROR, code, message, file, node, item)
 
-    def warning(self, code: str, message: str, file: str | None, node: object = None, item=None) -> None:
+    def warning(self, code: str, message: str, file: str | None, node: object = None, item: str | None = None) -> None:
         self.add(WARNING, code, message, file, node, item)
 
 
@@ -121,7 +124,7 @@ class ItemChecker:
             retired=bool(retired),
         ).with_hash()
 
-    def case_questions(self, raw: Mapping, path: str, item_id: str, area: str, source: str) -> list[Question]:
+    def case_questions(self, raw: Mapping[str, Any], path: str, item_id: str, area: str, source: str) -> list[Question]:
         r = self.report
         subs = raw.get("questions")
         if not isinstance(subs, list) or not subs:
@@ -164,7 +167,7 @@ class ItemChecker:
         return questions
 
     def question(
-        self, raw: Mapping, path: str, label: str, qid: str, type_: str, area: str, source: str
+        self, raw: Mapping[str, Any], path: str, label: str, qid: str, type_: str, area: str, source: str
     ) -> Question | None:
         r = self.report
         before = len(r.problems)
@@ -183,7 +186,7 @@ class ItemChecker:
             r.error(code, message, path, raw, label)
         return None if any(p.is_error for p in r.problems[before:]) else question
 
-    def options(self, raw: Mapping, path: str, label: str, type_: str) -> list[Option]:
+    def options(self, raw: Mapping[str, Any], path: str, label: str, type_: str) -> list[Option]:
         r = self.report
         if type_ == "judge" and "options" not in raw:
             return list(JUDGE_OPTIONS)
@@ -217,7 +220,7 @@ class ItemChecker:
             )
         return options
 
-    def key(self, raw: Mapping, path: str, label: str, type_: str) -> list[str]:
+    def key(self, raw: Mapping[str, Any], path: str, label: str, type_: str) -> list[str]:
         key = raw.get("key")
         if type_ == "judge":
             if isinstance(key, str) and key.strip() in JUDGE_KEYS:
@@ -231,7 +234,7 @@ class ItemChecker:
         self.report.error("bad_key", f"缺少答案 key，或格式不正确：{key!r}", path, raw, label)
         return []
 
-    def text(self, raw: Mapping, name: str, path: str, label: str, *, rich: bool = True) -> str:
+    def text(self, raw: Mapping[str, Any], name: str, path: str, label: str, *, rich: bool = True) -> str:
         value = raw.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)

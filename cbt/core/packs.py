@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cbt.core.assembly import assemble
 from cbt.core.blueprint import PART_NAMES, Blueprint, Section, blueprint_problems, shortages
@@ -119,7 +120,10 @@ def build_pack(
     return pack, report.problems
 
 
-def _read_meta(doc: PackDocument, report: Report):
+Meta = tuple[str, str, str, str, list[int], list["Area"], list[Any]]
+
+
+def _read_meta(doc: PackDocument, report: Report) -> Meta | None:
     data, path = doc.data, doc.path
     if not isinstance(data, Mapping):
         report.error("pack_not_mapping", "pack.yaml 必须是一个映射（键: 值）", path)
@@ -166,10 +170,10 @@ def _read_meta(doc: PackDocument, report: Report):
         bp_docs = []
     if any(p.is_error for p in report.problems):
         return None
-    return code, str(version), occ_code, occ_name, levels, areas, bp_docs
+    return str(code), str(version), occ_code, occ_name, levels, areas, bp_docs
 
 
-def _read_blueprints(docs: list, path: str, report: Report, levels, areas) -> list[Blueprint]:
+def _read_blueprints(docs: list[Any], path: str, report: Report, levels: Iterable[int], areas: set[str]) -> list[Blueprint]:
     blueprints: list[Blueprint] = []
     for raw in docs:
         if not isinstance(raw, Mapping):
@@ -191,7 +195,7 @@ def _read_blueprints(docs: list, path: str, report: Report, levels, areas) -> li
     return blueprints
 
 
-def _blueprint_from(raw: Mapping) -> Blueprint:
+def _blueprint_from(raw: Mapping[str, Any]) -> Blueprint:
     def integer(value: object, name: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{name} 必须是整数")
@@ -240,10 +244,11 @@ def _check_satisfiable(bp: Blueprint, items: list[Item], path: str, report: Repo
             report.error(exc.code, exc.message, path)
 
 
-def _item_list(doc: PackDocument, report: Report) -> list:
+def _item_list(doc: PackDocument, report: Report) -> list[Any]:
     data = doc.data
     if isinstance(data, Mapping) and isinstance(data.get("items"), list):
-        return data["items"]
+        items: list[Any] = data["items"]
+        return items
     if data is None:
         report.warning("empty_file", "文件为空", doc.path)
         return []

@@ -11,6 +11,7 @@ so a flood can neither slow the writer nor push the real events out of the room 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from cbt.core.errors import InvalidInput, TooManyRequests
 
@@ -70,7 +71,7 @@ def parse(data: object) -> Signal:
     return Signal(kind, round(float(seconds), 1))
 
 
-def coalesced(previous: dict, signal_detail: dict, at: str) -> dict:
+def coalesced(previous: dict[str, Any], signal_detail: dict[str, Any], at: str) -> dict[str, Any]:
     """The detail of an incident that took one more signal of its kind: count and total time away."""
     merged = {**previous, "count": int(previous.get("count", 1)) + 1, "last_at": at}
     if "seconds" in signal_detail:
@@ -78,7 +79,7 @@ def coalesced(previous: dict, signal_detail: dict, at: str) -> dict:
     return merged
 
 
-def summary(detail: dict) -> str:
+def summary(detail: dict[str, Any]) -> str:
     """How a (coalesced) signal reads in the record: （3 次，共 45 秒）."""
     count, seconds = detail.get("count", 1), detail.get("seconds")
     timed = isinstance(seconds, (int, float)) and not isinstance(seconds, bool)

@@ -39,12 +39,12 @@ def json_body(schema: type[T], limit: int | None = None) -> T:
 
 
 @bp.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi():
     return jsonify(OPENAPI)
 
 
 @bp.post("/v1/candidate/login")
-def login():  # type: ignore[no-untyped-def]
+def login():
     data = json_body(inputs.Login, limit=4096)
     ticket, id_number = data.ticket, data.id_number
     if not ticket or not id_number or not ticket.strip() or not id_number.strip():
@@ -67,7 +67,7 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.post("/v1/candidate/logout")
 @candidate_required
-def logout():  # type: ignore[no-untyped-def]
+def logout():
     login = current_login()
     write(candidates.logout, login.token, now=now())
     runtime().broadcast.logins_ended(candidates=[login.login_id])
@@ -77,7 +77,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.get("/v1/candidate/status")
 @candidate_required
-def status():  # type: ignore[no-untyped-def]
+def status():
     login = current_login()
     socket_token = tokens.issue(runtime().config.secret_key, "candidate", login.candidate_id, login=login.login_id)
     view = attempts.status(db(), login.candidate_id, now())
@@ -86,7 +86,7 @@ def status():  # type: ignore[no-untyped-def]
 
 @bp.post("/v1/candidate/attempt/start")
 @candidate_required
-def start():  # type: ignore[no-untyped-def]
+def start():
     login = current_login()
     candidate_act(login, attempts.start, now())
     return _json(attempts.attempt_json(db(), login.candidate_id, now()).text)
@@ -94,7 +94,7 @@ def start():  # type: ignore[no-untyped-def]
 
 @bp.get("/v1/candidate/attempt")
 @candidate_required
-def attempt():  # type: ignore[no-untyped-def]
+def attempt():
     candidate_id = current_login().candidate_id
     paper = attempts.attempt_json(db(), candidate_id, now())
     if paper.overdue:  # time ran out and the sweeper has not come round yet: submit now
@@ -105,7 +105,7 @@ def attempt():  # type: ignore[no-untyped-def]
 
 @bp.put("/v1/candidate/attempt/responses/<question_id>")
 @candidate_required
-def save(question_id: str):  # type: ignore[no-untyped-def]
+def save(question_id: str):
     data = json_body(inputs.Save, limit=SAVE_BODY_LIMIT)
     login = current_login()
     return jsonify(candidate_act(login, attempts.save_response, question_id, data.answer, data.seq, now()))
@@ -113,7 +113,7 @@ def save(question_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/v1/candidate/attempt/submit")
 @candidate_required
-def submit():  # type: ignore[no-untyped-def]
+def submit():
     return jsonify(candidate_act(current_login(), attempts.submit, now()))
 
 

@@ -12,14 +12,14 @@ bp = Blueprint("candidate", __name__)
 
 
 @bp.get("/")
-def login_page():  # type: ignore[no-untyped-def]
+def login_page():
     if session.get(SESSION_KEY):
         return redirect(url_for("candidate.exam_page"))
     return render_template("candidate/login.html")
 
 
 @bp.get("/exam")
-def exam_page():  # type: ignore[no-untyped-def]
+def exam_page():
     if not session.get(SESSION_KEY):
         return redirect(url_for("candidate.login_page"))
     return render_template("candidate/exam.html")
@@ -27,7 +27,7 @@ def exam_page():  # type: ignore[no-untyped-def]
 
 @bp.get("/exam/photo")
 @candidate_required
-def photo():  # type: ignore[no-untyped-def]
+def photo():
     candidate = db().get(models.Candidate, current_login().candidate_id)
     if candidate is None or candidate.photo is None:
         return Response(status=404)

@@ -25,17 +25,17 @@ def _wants_json() -> bool:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CbtError)
-    def domain_error(exc: CbtError):  # type: ignore[no-untyped-def]
+    def domain_error(exc: CbtError):
         return _respond(exc.status, exc.code, exc.message)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(exc: HTTPException):
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
         return _respond(status, code, HTTP_MESSAGES.get(status, exc.description or "请求失败"))
 
 
-def _respond(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
+def _respond(status: int, code: str, message: str):
     if _wants_json():
         return jsonify({"error": code, "message": message}), status
     return render_template("errors/error.html", status=status, message=message), status

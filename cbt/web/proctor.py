@@ -58,7 +58,7 @@ def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @pages.route("/staff/login", methods=["GET", "POST"])
-def login_page():  # type: ignore[no-untyped-def]
+def login_page():
     error = None
     if request.method == "POST":
         username, password = request.form.get("username", "").strip(), request.form.get("password", "")
@@ -82,7 +82,7 @@ def login_page():  # type: ignore[no-untyped-def]
 
 @pages.post("/staff/logout")
 @staff_required
-def logout():  # type: ignore[no-untyped-def]
+def logout():
     member = current_staff()
     write(staff.sign_out, member, now=now())
     runtime().broadcast.logins_ended(staff=[member.login_id])
@@ -92,7 +92,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 @pages.get("/proctor")
 @staff_required
-def rooms_page():  # type: ignore[no-untyped-def]
+def rooms_page():
     return _rooms_page()
 
 
@@ -122,7 +122,7 @@ def _message_all(batch_id: int, text: object) -> int:
 
 @pages.post("/proctor/batches/<int:batch_id>/message")
 @staff_required
-def message_all_page(batch_id: int):  # type: ignore[no-untyped-def]
+def message_all_page(batch_id: int):
     try:
         rooms = _message_all(batch_id, request.form.get("text"))
     except CbtError as exc:
@@ -132,7 +132,7 @@ def message_all_page(batch_id: int):  # type: ignore[no-untyped-def]
 
 @pages.get("/proctor/rooms/<int:room_id>")
 @staff_required
-def room_page(room_id: int):  # type: ignore[no-untyped-def]
+def room_page(room_id: int):
     member = current_staff()
     staff.check_room(db(), member, room_id, act=False)
     token = tokens.issue(runtime().config.secret_key, "staff", member.id, login=member.login_id)
@@ -149,7 +149,7 @@ def room_page(room_id: int):  # type: ignore[no-untyped-def]
 
 @pages.get("/proctor/rooms/<int:room_id>/record")
 @staff_required
-def record_page(room_id: int):  # type: ignore[no-untyped-def]
+def record_page(room_id: int):
     exam_session = inputs.query_id(request.args.get("session"), "session")
     record = proctoring.room_record(db(), current_staff(), room_id, exam_session, now())
     if request.args.get("format") == "json":
@@ -162,14 +162,14 @@ def record_page(room_id: int):  # type: ignore[no-untyped-def]
 
 @api.get("/rooms/<int:room_id>")
 @staff_required
-def room_view(room_id: int):  # type: ignore[no-untyped-def]
+def room_view(room_id: int):
     exam_session = inputs.query_id(request.args.get("session"), "session")
     return jsonify(proctoring.room_view(db(), current_staff(), room_id, exam_session, now()))
 
 
 @api.get("/rooms/<int:room_id>/events")
 @staff_required
-def room_events(room_id: int):  # type: ignore[no-untyped-def]
+def room_events(room_id: int):
     """A page of the room's events in one session's record, older than event ``before``."""
     args = request.args
     events, more = proctoring.events_page(
@@ -188,86 +188,86 @@ def _act(action: Callable[..., Outcome], *args: Any) -> Response:
 
 @api.post("/rooms/<int:room_id>/admit")
 @staff_required
-def admit(room_id: int):  # type: ignore[no-untyped-def]
+def admit(room_id: int):
     return _act(proctoring.admit, room_id, json_body(inputs.ForCandidate).candidate_id)
 
 
 @api.post("/rooms/<int:room_id>/start")
 @staff_required
-def start_room(room_id: int):  # type: ignore[no-untyped-def]
+def start_room(room_id: int):
     return _act(proctoring.start_room, room_id)
 
 
 @api.post("/rooms/<int:room_id>/pause")
 @staff_required
-def pause(room_id: int):  # type: ignore[no-untyped-def]
+def pause(room_id: int):
     data = json_body(inputs.WithReason)
     return _act(proctoring.pause, room_id, data.candidate_id, data.reason)
 
 
 @api.post("/rooms/<int:room_id>/resume")
 @staff_required
-def resume(room_id: int):  # type: ignore[no-untyped-def]
+def resume(room_id: int):
     return _act(proctoring.resume, room_id, json_body(inputs.ForCandidate).candidate_id)
 
 
 @api.post("/rooms/<int:room_id>/extend")
 @staff_required
-def extend(room_id: int):  # type: ignore[no-untyped-def]
+def extend(room_id: int):
     data = json_body(inputs.Extend)
     return _act(proctoring.extend, room_id, data.candidate_id, data.minutes, data.reason)
 
 
 @api.post("/rooms/<int:room_id>/message")
 @staff_required
-def message(room_id: int):  # type: ignore[no-untyped-def]
+def message(room_id: int):
     data = json_body(inputs.Message)
     return _act(proctoring.message, room_id, data.candidate_id, data.text)
 
 
 @api.post("/batches/<int:batch_id>/message")
 @staff_required
-def message_all(batch_id: int):  # type: ignore[no-untyped-def]
+def message_all(batch_id: int):
     return jsonify({"status": "ok", "rooms": _message_all(batch_id, json_body(inputs.BatchMessage).text)})
 
 
 @api.post("/rooms/<int:room_id>/submit")
 @staff_required
-def force_submit(room_id: int):  # type: ignore[no-untyped-def]
+def force_submit(room_id: int):
     data = json_body(inputs.OneWithReason)
     return _act(proctoring.force_submit, room_id, data.candidate_id, data.reason)
 
 
 @api.post("/rooms/<int:room_id>/terminations")
 @staff_required
-def request_termination(room_id: int):  # type: ignore[no-untyped-def]
+def request_termination(room_id: int):
     data = json_body(inputs.OneWithReason)
     return _act(proctoring.request_termination, room_id, data.candidate_id, data.reason)
 
 
 @api.post("/rooms/<int:room_id>/terminations/<int:termination_id>/confirm")
 @staff_required
-def confirm_termination(room_id: int, termination_id: int):  # type: ignore[no-untyped-def]
+def confirm_termination(room_id: int, termination_id: int):
     return _act(proctoring.confirm_termination, room_id, termination_id)
 
 
 @api.post("/rooms/<int:room_id>/move")
 @staff_required
-def move(room_id: int):  # type: ignore[no-untyped-def]
+def move(room_id: int):
     data = json_body(inputs.Move)
     return _act(proctoring.move_seat, room_id, data.candidate_id, data.seat, data.reason)
 
 
 @api.post("/rooms/<int:room_id>/unlock")
 @staff_required
-def lift_lockout(room_id: int):  # type: ignore[no-untyped-def]
+def lift_lockout(room_id: int):
     unlock = runtime().login_limiter.unlock_ticket
     return _act(proctoring.lift_lockout, room_id, json_body(inputs.ForOneCandidate).candidate_id, unlock)
 
 
 @api.post("/rooms/<int:room_id>/incidents")
 @staff_required
-def record_incident(room_id: int):  # type: ignore[no-untyped-def]
+def record_incident(room_id: int):
     data = json_body(inputs.Note)
     args = (data.candidate_id, data.category, data.text, data.session_id)
     return _act(proctoring.record_incident, room_id, *args)
@@ -275,7 +275,7 @@ def record_incident(room_id: int):  # type: ignore[no-untyped-def]
 
 @api.post("/rooms/<int:room_id>/sign")
 @staff_required
-def sign(room_id: int):  # type: ignore[no-untyped-def]
+def sign(room_id: int):
     response = _act(proctoring.sign_record, room_id, json_body(inputs.Sign).session_id)
     anchor = audit.Anchor(**response.json["audit"])  # type: ignore[index]
     anchors.append(runtime().config.instance_path, anchor, f"room:{room_id} signed")

@@ -176,7 +176,14 @@ class SharedFailureLimiter(FailureLimiter):
     def reserve(self, counted: Sequence[Limit], checked: Sequence[Limit] = ()) -> str | None:
         now, token, limits = self._now(), secrets.token_hex(8), (*counted, *checked)
         ttl = int(self.window.total_seconds()) + 1
-        args = [(now - self.window).timestamp(), now.timestamp(), token, ttl, len(counted), *(n for _, n in limits)]
+        args: list[str | int | float] = [
+            (now - self.window).timestamp(),
+            now.timestamp(),
+            token,
+            ttl,
+            len(counted),
+            *(n for _, n in limits),
+        ]
         ok, reply = self._shared(lambda: self._script(keys=[self.PREFIX + k for k, _ in limits], args=args))
         if not ok:
             return super().reserve(counted, checked)

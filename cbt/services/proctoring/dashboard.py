@@ -177,7 +177,7 @@ def staffing_line(session: Session, room_id: int, candidates: int | None = None)
     }
 
 
-def _tile(c, attempt, logged_in, answered, incidents, now, session) -> dict:  # type: ignore[no-untyped-def]
+def _tile(c, attempt, logged_in, answered, incidents, now, session) -> dict:
     total = len(paper(session, attempt.form_id).questions) if attempt else 0
     state = seating.tile_state(
         logged_in=logged_in,
