@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from enum import StrEnum
 
-from cbt.core.timing import Clock
+from cbt.core.timing import Countdown
 
 
 class AttemptState(StrEnum):
@@ -24,7 +24,7 @@ class SubmitReason(StrEnum):
     TERMINATED = "terminated"  # ended for misconduct (违纪终止), confirmed by a second proctor
 
 
-def attempt_state(clock: Clock | None, submitted_at: datetime | None, now: datetime) -> AttemptState:
+def attempt_state(clock: Countdown | None, submitted_at: datetime | None, now: datetime) -> AttemptState:
     if submitted_at is not None:
         return AttemptState.SUBMITTED
     if clock is None:

@@ -173,7 +173,9 @@ def _read_meta(doc: PackDocument, report: Report) -> Meta | None:
     return str(code), str(version), occ_code, occ_name, levels, areas, bp_docs
 
 
-def _read_blueprints(docs: list[Any], path: str, report: Report, levels: Iterable[int], areas: set[str]) -> list[Blueprint]:
+def _read_blueprints(
+    docs: list[Any], path: str, report: Report, levels: Iterable[int], areas: set[str]
+) -> list[Blueprint]:
     blueprints: list[Blueprint] = []
     for raw in docs:
         if not isinstance(raw, Mapping):

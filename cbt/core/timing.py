@@ -20,8 +20,9 @@ class Pause:
 
 
 @dataclass(frozen=True)
-class Clock:
-    """The timing facts of one attempt."""
+class Countdown:
+    """An attempt's countdown: the timing facts of one attempt, from which its deadline and the time
+    left at any moment derive (not a clock: the server's one clock is cbt.clock)."""
 
     started_at: datetime
     duration: timedelta

@@ -24,7 +24,7 @@ from cbt.core.events import AttemptClosed, Outcome
 from cbt.core.items import LEVEL_NAMES, question_type
 from cbt.core.scoring import score_attempt
 from cbt.core.seating import latest_started, missed, session_order
-from cbt.core.timing import Clock, Pause
+from cbt.core.timing import Countdown, Pause
 from cbt.db import models, queries
 from cbt.services import paper_view
 from cbt.services.paper_view import paper
@@ -35,15 +35,15 @@ MAX_SEQ = 2**31 - 1
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def clock_of(attempt: models.Attempt) -> Clock | None:
+def countdown_of(attempt: models.Attempt) -> Countdown | None:
     if attempt.started_at is None:
         return None
-    return _clock(attempt.started_at, attempt.duration_seconds, attempt.extension_seconds, attempt.pauses)
+    return _countdown(attempt.started_at, attempt.duration_seconds, attempt.extension_seconds, attempt.pauses)
 
 
-def _clock(started_at: datetime, duration_seconds: int, extension_seconds: int, pauses: Iterable) -> Clock:
+def _countdown(started_at: datetime, duration_seconds: int, extension_seconds: int, pauses: Iterable) -> Countdown:
     """An attempt's clock from its stored columns and pauses (model objects or bare rows)."""
-    return Clock(
+    return Countdown(
         started_at,
         timedelta(seconds=duration_seconds),
         timedelta(seconds=extension_seconds),
@@ -52,7 +52,7 @@ def _clock(started_at: datetime, duration_seconds: int, extension_seconds: int, 
 
 
 def state_of(attempt: models.Attempt, now: datetime) -> AttemptState:
-    return attempt_state(clock_of(attempt), attempt.submitted_at, now)
+    return attempt_state(countdown_of(attempt), attempt.submitted_at, now)
 
 
 def _sittings(session: Session, candidate_id: int, *, lock: bool = False) -> list[Row]:
@@ -62,11 +62,11 @@ def _sittings(session: Session, candidate_id: int, *, lock: bool = False) -> lis
     return sorted(rows, key=lambda a: session_order(a.starts_at, a.part))
 
 
-def _sitting_clock(session: Session, sitting: Row) -> Clock | None:
+def _sitting_countdown(session: Session, sitting: Row) -> Countdown | None:
     if sitting.started_at is None:
         return None
     pauses = session.connection().execute(queries.PAUSES, {"attempt_id": sitting.id}).all()
-    return _clock(sitting.started_at, sitting.duration_seconds, sitting.extension_seconds, pauses)
+    return _countdown(sitting.started_at, sitting.duration_seconds, sitting.extension_seconds, pauses)
 
 
 # --- reads ------------------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def status(session: Session, candidate_id: int, now: datetime) -> dict[str, obje
     current = seating.current(sittings, now)
     sessions = []
     for a in sittings:
-        state = attempt_state(_sitting_clock(session, a), a.submitted_at, now)
+        state = attempt_state(_sitting_countdown(session, a), a.submitted_at, now)
         sessions.append(
             {
                 "part": a.part,
@@ -152,7 +152,7 @@ def attempt_json(session: Session, candidate_id: int, now: datetime) -> PaperTex
         raise Conflict("考试尚未开始，请先点击“开始考试”", code="attempt_not_started")
     db = session.connection()
     p = paper(session, attempt.form_id)
-    clock = _sitting_clock(session, attempt)
+    clock = _sitting_countdown(session, attempt)
     assert clock is not None
     state = attempt_state(clock, attempt.submitted_at, now)
     order = db.execute(queries.ATTEMPT_ORDER, {"attempt_id": attempt.id}).scalar_one()
@@ -217,7 +217,7 @@ def save_response(
     if attempt.submitted_at is not None:
         raise Conflict("试卷已提交，不能再修改答案", code="attempt_closed")
     pauses = db.execute(queries.PAUSES, {"attempt_id": attempt.id}).all()
-    clock = _clock(attempt.started_at, attempt.duration_seconds, attempt.extension_seconds, pauses)
+    clock = _countdown(attempt.started_at, attempt.duration_seconds, attempt.extension_seconds, pauses)
     if clock.is_paused(now):
         raise Conflict("考试已暂停，请等待监考员恢复", code="attempt_paused")
     window = clock.save_window(now)
@@ -322,7 +322,7 @@ def expire_overdue(session: Session, now: datetime, attempt_ids: list[int] | Non
     for a in db.execute(queries.DUE_ATTEMPTS_LOCKED, {"ids": ids}).all():
         if a.submitted_at is not None or a.started_at is None:
             continue
-        if _clock(a.started_at, a.duration_seconds, a.extension_seconds, pauses.get(a.id, ())).overdue(now):
+        if _countdown(a.started_at, a.duration_seconds, a.extension_seconds, pauses.get(a.id, ())).overdue(now):
             _close(session, a.id, a.form_id, now, SubmitReason.DEADLINE)
             closed.append(a.id)
     seats = db.execute(queries.SEATS_OF_ATTEMPTS, {"ids": closed}).all() if closed else []

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cbt.core.attempt import AttemptState, attempt_state, receipt_code
-from cbt.core.timing import GRACE, Clock, Pause
+from cbt.core.timing import GRACE, Countdown, Pause
 
 T = datetime(2026, 11, 28, 8, 30, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 
 
 def test_deadline_and_remaining():
-    clock = Clock(T, 90 * MIN)
+    clock = Countdown(T, 90 * MIN)
     assert clock.deadline(T) == T + 90 * MIN
     assert clock.remaining_seconds(T + 10 * MIN) == 80 * 60
     assert clock.remaining_seconds(T + 10 * MIN + timedelta(milliseconds=300)) == 80 * 60, "rounded up"
@@ -20,20 +20,20 @@ def test_deadline_and_remaining():
 
 
 def test_extension_moves_the_deadline():
-    assert Clock(T, 90 * MIN, 10 * MIN).deadline(T) == T + 100 * MIN
+    assert Countdown(T, 90 * MIN, 10 * MIN).deadline(T) == T + 100 * MIN
 
 
 def test_a_pause_stops_the_clock():
-    paused = Clock(T, 90 * MIN, pauses=(Pause(T + 10 * MIN),))
+    paused = Countdown(T, 90 * MIN, pauses=(Pause(T + 10 * MIN),))
     assert paused.is_paused(T + 20 * MIN)
     assert paused.remaining_seconds(T + 10 * MIN) == paused.remaining_seconds(T + 50 * MIN) == 80 * 60
-    resumed = Clock(T, 90 * MIN, pauses=(Pause(T + 10 * MIN, T + 15 * MIN),))
+    resumed = Countdown(T, 90 * MIN, pauses=(Pause(T + 10 * MIN, T + 15 * MIN),))
     assert not resumed.is_paused(T + 20 * MIN)
     assert resumed.deadline(T + 20 * MIN) == T + 95 * MIN
 
 
 def test_save_window_with_grace():
-    clock = Clock(T, 90 * MIN)
+    clock = Countdown(T, 90 * MIN)
     end = T + 90 * MIN
     assert clock.save_window(end) == "open"
     assert clock.save_window(end + GRACE) == "late"
@@ -42,10 +42,10 @@ def test_save_window_with_grace():
 
 
 def test_state_is_derived_from_timestamps():
-    clock = Clock(T, 90 * MIN)
+    clock = Countdown(T, 90 * MIN)
     assert attempt_state(None, None, T) is AttemptState.NOT_STARTED
     assert attempt_state(clock, None, T) is AttemptState.IN_PROGRESS
-    assert attempt_state(Clock(T, 90 * MIN, pauses=(Pause(T),)), None, T + MIN) is AttemptState.PAUSED
+    assert attempt_state(Countdown(T, 90 * MIN, pauses=(Pause(T),)), None, T + MIN) is AttemptState.PAUSED
     assert attempt_state(clock, T + MIN, T + 2 * MIN) is AttemptState.SUBMITTED
 
 

@@ -15,7 +15,7 @@ from cbt.core import seating
 from cbt.core.errors import Conflict, InvalidInput, NotFound
 from cbt.core.events import Event, Logged, Timing
 from cbt.db import models
-from cbt.services.attempts import clock_of, state_of
+from cbt.services.attempts import countdown_of, state_of
 from cbt.services.staff import StaffInfo, check_room
 
 CATEGORIES = ("身份核验", "考生违纪", "设备故障", "网络故障", "其他")
@@ -107,7 +107,7 @@ def _seated(
 
 
 def _timing(attempt: models.Attempt, now: datetime) -> Timing:
-    clock = clock_of(attempt)
+    clock = countdown_of(attempt)
     return Timing(attempt.id, state_of(attempt, now), clock.remaining_seconds(now) if clock else None)
 
 

@@ -13,7 +13,7 @@ from cbt.core.attempt import AttemptState
 from cbt.core.seating import TileState
 from cbt.core.signals import BADGE_KINDS, SIGNAL_TEXT
 from cbt.db import models
-from cbt.services.attempts import clock_of, state_of
+from cbt.services.attempts import countdown_of, state_of
 from cbt.services.paper_view import paper
 from cbt.services.proctoring.common import _unfinished, room_sessions
 from cbt.services.staff import StaffInfo, check_room
@@ -187,7 +187,7 @@ def _tile(c, attempt, logged_in, answered, incidents, now, session) -> dict:
         paused=attempt is not None and state_of(attempt, now) is AttemptState.PAUSED,
         submitted=bool(attempt and attempt.submitted_at),
     )
-    clock = clock_of(attempt) if attempt else None
+    clock = countdown_of(attempt) if attempt else None
     return {
         "candidate_id": c.id,
         "seat": c.seat,
