@@ -92,7 +92,7 @@ def create_app(config: Config | None = None, *, now: Callable[[], datetime] = cl
     )
     app.url_map.converters["int"] = RowId  # <int:...> in every route: an id a database column holds
     app.teardown_appcontext(close_db)
-    app.jinja_env.globals["_"] = i18n.gettext
+    i18n.init_app(app, config.timezone)
     register_error_handlers(app)
     api.register(app)
     app.register_blueprint(candidate.bp)

@@ -11,6 +11,7 @@
 - ``CBT_SECURE_COOKIES``: ``1`` behind TLS: the session cookie is sent over HTTPS only.
 - ``CBT_ALLOWED_ORIGINS``: comma-separated origins the live channel accepts besides the server's own.
 - ``CBT_MIN_FREE_DISK_MB``: below this much free disk in the instance folder /healthz says degraded (500).
+- ``CBT_TIMEZONE``: the centre's time zone, in which times are shown (default ``Asia/Shanghai``; stored in UTC).
 - ``CBT_SIGNAL_THRESHOLDS``: JSON, seconds a candidate must be away before a page signal becomes an
   incident, e.g. ``{"tab_hidden": 2, "window_blur": 5}`` (the default).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,7 @@ class Config:
     secure_cookies: bool = False  # the session cookie only over HTTPS (behind a TLS proxy)
     allowed_origins: tuple[str, ...] = ()  # origins the live channel accepts besides the server's own
     min_free_disk_mb: int = 500  # /healthz says degraded below this
+    timezone: str = "Asia/Shanghai"  # the centre's zone: times are shown in it (stored in UTC)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:
@@ -61,9 +64,18 @@ class Config:
             "secure_cookies": _flag(env, "CBT_SECURE_COOKIES"),
             "allowed_origins": tuple(o.strip() for o in env.get("CBT_ALLOWED_ORIGINS", "").split(",") if o.strip()),
             "min_free_disk_mb": int(env.get("CBT_MIN_FREE_DISK_MB") or 500),
+            "timezone": _timezone(env.get("CBT_TIMEZONE") or "Asia/Shanghai"),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"CBT_TIMEZONE {name!r} is not a time zone (e.g. Asia/Shanghai)") from exc
+    return name
 
 
 def _thresholds(raw: str | None) -> dict[str, float] | None:

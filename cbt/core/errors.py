@@ -1,7 +1,9 @@
 """Domain errors and validation problems.
 
-A :class:`CbtError` carries a stable machine-readable ``code`` (English) and a message for people
-(Chinese); the web layer maps it to an HTTP status in one place. A :class:`Problem` is one finding of
+A :class:`CbtError` carries a stable machine-readable ``code`` (English) and a message for people:
+a message id in Chinese with named placeholders (``%(seat)s``) and their parameters, rendered at the
+edge in the reader's language (``cbt.i18n.render``); the web layer maps it to an HTTP status in one
+place. A :class:`Problem` is one finding of
 a validation run; validation collects every problem instead of stopping at the first.
 """
 
@@ -10,15 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class Text(str):
+    """A message id given as a parameter of another message (a field's name): translated with it."""
+
+
 class CbtError(Exception):
-    """Base of every domain error: ``code`` for machines, ``message`` (Chinese) for people."""
+    """Base of every domain error: ``code`` for machines; for people, ``template`` (a Chinese message
+    id) filled with ``params``. ``message`` is it in Chinese (the command line, logs)."""
 
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, detail: object = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, template: str, *, code: str | None = None, detail: object = None, **params: object) -> None:
+        self.template, self.params = template, params
+        self.message = template % params if params else template
+        super().__init__(self.message)
         if code is not None:
             self.code = code
         self.detail = detail

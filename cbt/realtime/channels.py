@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from cbt import i18n
 from cbt.core.errors import CbtError
 
-SERVER_ERROR = {"error": "server_error", "message": "服务器内部错误，请重试", "status": 500}
+SERVER_ERROR_TEXT = "服务器内部错误，请重试"
+
+
+def server_error(locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
+    return {"error": "server_error", "message": i18n.translate(SERVER_ERROR_TEXT, locale), "status": 500}
 
 
 def candidate_channel(candidate_id: int) -> str:
@@ -25,8 +30,17 @@ def room_candidates_channel(room_id: int) -> str:
     return f"rc{room_id}"
 
 
-def error_reply(exc: CbtError) -> dict[str, Any]:
-    return {"error": exc.code, "message": exc.message, "status": exc.status}
+def error_reply(exc: CbtError, locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:
+    """A refused event's reply, its message in the socket's language."""
+    return {"error": exc.code, "message": i18n.render(exc, locale), "status": exc.status}
+
+
+def socket_locale(auth: Any, environ: dict[str, Any]) -> str:
+    """The language a page's live channel speaks: the page's own (``auth["lang"]``), else its browser's."""
+    asked = auth.get("lang") if isinstance(auth, dict) else None
+    if isinstance(asked, str) and asked in i18n.CHOICES:
+        return i18n.CHOICES[asked]
+    return i18n.locale_of(environ.get("HTTP_ACCEPT_LANGUAGE"))
 
 
 def auth_token(auth: Any) -> object:

@@ -14,17 +14,18 @@ import socketio
 from flask_socketio import ConnectionRefusedError
 from sqlalchemy.orm import Session
 
-from cbt import inputs
+from cbt import i18n, inputs
 from cbt.adapters import tokens
 from cbt.core import signals
 from cbt.core.errors import CbtError, TooManyRequests, Unauthorized
 from cbt.realtime import Realtime
 from cbt.realtime.channels import (
-    SERVER_ERROR,
     auth_token,
     candidate_channel,
     error_reply,
     room_candidates_channel,
+    server_error,
+    socket_locale,
     sockets_by_login,
 )
 from cbt.services import attempts, candidates, proctoring
@@ -48,18 +49,25 @@ class ExamNamespace(socketio.Namespace):
         # dropped for flooding and connects again does not start afresh)
         self.budgets: dict[int, signals.Budget] = {}
         self.per_login: dict[int, int] = defaultdict(int)  # login id -> its open sockets in this process
+        self.locales: dict[str, str] = {}  # sid -> its page's language, where not the default (Chinese)
+
+    def _locale(self, sid: str) -> str:
+        return self.locales.get(sid, i18n.DEFAULT_LOCALE)
 
     def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        locale = socket_locale(auth, environ)
         try:
             data = tokens.verify(self.runtime.config.secret_key, auth_token(auth), "candidate")
             with self.runtime.sessions() as session:
                 login = candidates.authenticate_id(session, data["login"])
         except CbtError as exc:
-            raise ConnectionRefusedError(error_reply(exc)) from exc
+            raise ConnectionRefusedError(error_reply(exc, locale)) from exc
         if self.per_login.get(login.login_id, 0) >= MAX_CONNECTIONS:
             refused = TooManyRequests("该考生的实时连接过多，请关闭多余的考试页面", code="too_many_connections")
-            raise ConnectionRefusedError(error_reply(refused))
+            raise ConnectionRefusedError(error_reply(refused, locale))
         self.who[sid] = login
+        if locale != i18n.DEFAULT_LOCALE:
+            self.locales[sid] = locale
         self.per_login[login.login_id] += 1
         self.enter_room(sid, candidate_channel(login.candidate_id))
         self.enter_room(sid, room_candidates_channel(login.room_id))
@@ -69,6 +77,7 @@ class ExamNamespace(socketio.Namespace):
 
     def on_disconnect(self, sid: str, reason: Any = None) -> None:
         login = self.who.pop(sid, None)
+        self.locales.pop(sid, None)
         if login is None:
             return
         self.per_login[login.login_id] -= 1
@@ -98,12 +107,12 @@ class ExamNamespace(socketio.Namespace):
         anything else is asked; then recorded for the live login."""
         opened = self.who.get(sid)
         if opened is None:
-            return error_reply(Unauthorized("请先登录", code="not_logged_in"))
+            return error_reply(Unauthorized("请先登录", code="not_logged_in"), self._locale(sid))
         try:
             signal = signals.parse(data)
             self.budgets.setdefault(opened.login_id, signals.Budget()).spend(self.runtime.now().timestamp())
         except CbtError as exc:
-            return error_reply(exc)
+            return error_reply(exc, self._locale(sid))
         if not signal.worth_recording(self.runtime.config.signal_thresholds or signals.DEFAULT_THRESHOLDS):
             return {"recorded": False}
 
@@ -169,7 +178,7 @@ class ExamNamespace(socketio.Namespace):
                 session.rollback()  # no snapshot held while the writer works: what is read next includes it
                 return act(login, session)
         except CbtError as exc:
-            return error_reply(exc)
+            return error_reply(exc, self._locale(sid))
         except Exception:  # answered all the same: a page never waits for a reply that does not come
             log.exception("live channel: %s failed", getattr(act, "__name__", "an event"))
-            return SERVER_ERROR
+            return server_error(self._locale(sid))

@@ -1,13 +1,15 @@
-"""Map domain errors to responses in one place: JSON ``{"error": code, "message": 中文}`` for the API."""
+"""Map domain errors to responses in one place: JSON ``{"error": code, "message": ...}`` for the API, the
+message in the request's language (``cbt.i18n``)."""
 
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from cbt import i18n
 from cbt.core.errors import CbtError
 
-HTTP_MESSAGES = {
+HTTP_MESSAGES = {  # message ids, translated when shown
     400: "请求格式不正确",
     401: "请先登录",
     403: "没有权限执行此操作",
@@ -26,13 +28,13 @@ def _wants_json() -> bool:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CbtError)
     def domain_error(exc: CbtError):
-        return _respond(exc.status, exc.code, exc.message)
+        return _respond(exc.status, exc.code, i18n.render(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
-        return _respond(status, code, HTTP_MESSAGES.get(status, exc.description or "请求失败"))
+        return _respond(status, code, i18n.gettext(HTTP_MESSAGES.get(status, "请求失败")))
 
 
 def _respond(status: int, code: str, message: str):
