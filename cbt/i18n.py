@@ -26,7 +26,10 @@ from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _gettext
 
-from cbt.core.errors import CbtError, Text
+from cbt.core.errors import CbtError
+from cbt.core.text import N_, Text
+
+__all__ = ["N_", "gettext", "render", "translate"]
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 DEFAULT_LOCALE = "zh_CN"  # the language of every message id
@@ -90,13 +93,18 @@ def render(exc: CbtError, locale: str | None = None) -> str:
 
 @functools.cache
 def js_catalogue(locale: str) -> dict[str, str]:
-    """The page scripts' catalogue for ``locale``: message id -> translation (empty for Chinese)."""
-    po = TRANSLATIONS / locale / "LC_MESSAGES" / "js.po"
-    if locale == DEFAULT_LOCALE or not po.exists():
-        return {}
-    with po.open("rb") as f:
-        catalog = read_po(f, locale=locale)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+    """The page scripts' catalogue for ``locale``: message id -> translation (empty for Chinese). The
+    scripts' own messages (domain ``js``) and the server's (what its JSON and pushes carry in Chinese:
+    part, item type and tile names, messages with their parameters)."""
+    found: dict[str, str] = {}
+    for domain in ("messages", "js"):
+        po = TRANSLATIONS / locale / "LC_MESSAGES" / f"{domain}.po"
+        if locale == DEFAULT_LOCALE or not po.exists():
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=locale)
+        found.update({str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy})
+    return found
 
 
 def init_app(app: Flask, timezone: str) -> None:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from cbt.core.items import ITEM_TYPES, LEVELS, MULTIPLE_RULES, TYPE_NAMES, Item
+from cbt.core.text import N_
 
 PARTS = ("theory", "skill")
-PART_NAMES = {"theory": "理论知识", "skill": "技能考核"}
+PART_NAMES = {"theory": N_("理论知识"), "skill": N_("技能考核")}
 TOTAL_POINTS = 100
 MIN_CERTIFICATION_MINUTES = 90  # 国家职业技能标准 1.9.4: 不少于 90min
 CERTIFICATION_PASS_MARK = 60  # 60 分（含）以上为合格

@@ -12,10 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-class Text(str):
-    """A message id given as a parameter of another message (a field's name): translated with it."""
-
-
 class CbtError(Exception):
     """Base of every domain error: ``code`` for machines; for people, ``template`` (a Chinese message
     id) filled with ``params``. ``message`` is it in Chinese (the command line, logs)."""

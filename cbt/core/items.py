@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cbt.core.errors import InvalidInput
+from cbt.core.text import N_
 
 ITEM_TYPES = ("single", "multiple", "judge", "case")
 QUESTION_TYPES = ("single", "multiple", "judge")
@@ -22,8 +23,14 @@ LEVELS = (1, 2, 3, 4, 5)
 DIFFICULTIES = (1, 2, 3, 4, 5)
 MULTIPLE_RULES = ("all_or_nothing", "partial")
 
-TYPE_NAMES = {"single": "单项选择题", "multiple": "多项选择题", "judge": "判断题", "case": "案例分析题"}
-LEVEL_NAMES = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
+TYPE_NAMES = {"single": N_("单项选择题"), "multiple": N_("多项选择题"), "judge": N_("判断题"), "case": N_("案例分析题")}
+LEVEL_NAMES = {
+    5: N_("五级/初级工"),
+    4: N_("四级/中级工"),
+    3: N_("三级/高级工"),
+    2: N_("二级/技师"),
+    1: N_("一级/高级技师"),
+}
 
 
 @dataclass(frozen=True)

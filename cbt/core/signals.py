@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cbt.core.errors import InvalidInput, TooManyRequests
+from cbt.core.text import N_
 
 TIMED = {"tab_hidden", "window_blur"}  # the page reports how long it was away
 UNTIMED = {"fullscreen_exit", "copy", "paste", "contextmenu"}
@@ -26,15 +27,15 @@ BUDGET_BURST = 10  # ...and at once
 
 # What the room's event list calls each kind of signal (the page's, and the server's own).
 SIGNAL_TEXT = {
-    "tab_hidden": "切换离开考试页面",
-    "window_blur": "考试窗口失去焦点",
-    "fullscreen_exit": "退出全屏",
-    "copy": "尝试复制",
-    "paste": "尝试粘贴",
-    "contextmenu": "尝试打开右键菜单",
-    "disconnected": "连接中断",
-    "reconnected": "连接恢复",
-    "second_login": "在另一位置登录",
+    "tab_hidden": N_("切换离开考试页面"),
+    "window_blur": N_("考试窗口失去焦点"),
+    "fullscreen_exit": N_("退出全屏"),
+    "copy": N_("尝试复制"),
+    "paste": N_("尝试粘贴"),
+    "contextmenu": N_("尝试打开右键菜单"),
+    "disconnected": N_("连接中断"),
+    "reconnected": N_("连接恢复"),
+    "second_login": N_("在另一位置登录"),
 }
 
 
@@ -83,9 +84,11 @@ def summary(detail: dict[str, Any]) -> str:
     """How a (coalesced) signal reads in the record: （3 次，共 45 秒）."""
     count, seconds = detail.get("count", 1), detail.get("seconds")
     timed = isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+    if count > 1 and timed:
+        return N_("（%(count)s 次，共 %(seconds).0f 秒）") % {"count": count, "seconds": seconds}
     if count > 1:
-        return f"（{count} 次，共 {seconds:.0f} 秒）" if timed else f"（{count} 次）"
-    return f"（{seconds:.0f} 秒）" if timed else ""
+        return N_("（%(count)s 次）") % {"count": count}
+    return N_("（%(seconds).0f 秒）") % {"seconds": seconds} if timed else ""
 
 
 @dataclass(slots=True)

@@ -7,8 +7,9 @@ from typing import Any
 
 from cbt import i18n
 from cbt.core.errors import CbtError
+from cbt.i18n import N_
 
-SERVER_ERROR_TEXT = "服务器内部错误，请重试"
+SERVER_ERROR_TEXT = N_("服务器内部错误，请重试")
 
 
 def server_error(locale: str = i18n.DEFAULT_LOCALE) -> dict[str, Any]:

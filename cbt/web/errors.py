@@ -8,16 +8,17 @@ from werkzeug.exceptions import HTTPException
 
 from cbt import i18n
 from cbt.core.errors import CbtError
+from cbt.i18n import N_
 
 HTTP_MESSAGES = {  # message ids, translated when shown
-    400: "请求格式不正确",
-    401: "请先登录",
-    403: "没有权限执行此操作",
-    404: "页面或资源不存在",
-    405: "不支持的请求方法",
-    413: "提交的内容过大",
-    429: "操作过于频繁，请稍后再试",
-    500: "服务器内部错误，请联系考务人员",
+    400: N_("请求格式不正确"),
+    401: N_("请先登录"),
+    403: N_("没有权限执行此操作"),
+    404: N_("页面或资源不存在"),
+    405: N_("不支持的请求方法"),
+    413: N_("提交的内容过大"),
+    429: N_("操作过于频繁，请稍后再试"),
+    500: N_("服务器内部错误，请联系考务人员"),
 }
 
 
@@ -34,7 +35,7 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
-        return _respond(status, code, i18n.gettext(HTTP_MESSAGES.get(status, "请求失败")))
+        return _respond(status, code, i18n.gettext(HTTP_MESSAGES.get(status, N_("请求失败"))))
 
 
 def _respond(status: int, code: str, message: str):

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from cbt import anchors, inputs
+from cbt import anchors, i18n, inputs
 from cbt.adapters import tokens
 from cbt.core.errors import CbtError, Unauthorized
 from cbt.core.events import MessageSent, Outcome
@@ -70,7 +70,7 @@ def login_page():
             where = {"ip": request.remote_addr, "user_agent": request.user_agent.string}
             _, token = write(staff.open_login, member, now=now(), **where)
         except CbtError as exc:
-            error = exc.message
+            error = i18n.render(exc)
         else:
             session.clear()
             session[STAFF_KEY] = token
@@ -126,8 +126,8 @@ def message_all_page(batch_id: int):
     try:
         rooms = _message_all(batch_id, request.form.get("text"))
     except CbtError as exc:
-        return _rooms_page(error=exc.message, status=exc.status)
-    return _rooms_page(notice=f"已向 {rooms} 个考场的全部考生广播")
+        return _rooms_page(error=i18n.render(exc), status=exc.status)
+    return _rooms_page(notice=i18n.gettext("已向 %(rooms)s 个考场的全部考生广播", rooms=rooms))
 
 
 @pages.get("/proctor/rooms/<int:room_id>")

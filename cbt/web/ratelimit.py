@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from cbt.core.errors import CbtError, TooManyRequests
+from cbt.core.text import N_
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,8 +33,8 @@ Limit = tuple[str, int]  # (key, tries allowed in the window)
 WINDOW = timedelta(minutes=5)
 ACCOUNT_TRIES = 5  # wrong tries per ticket or username in the window
 ADDRESS_TRIES = 50  # per client address and kind: well above one person's, a NAT or proxy serves a room
-CANDIDATE_LOCKED = "登录失败次数过多，已暂时锁定。请举手，由监考员核对证件后解除锁定；或 5 分钟后再试"
-STAFF_LOCKED = "登录失败次数过多，请 5 分钟后再试；忘记密码请联系考务管理员重置"
+CANDIDATE_LOCKED = N_("登录失败次数过多，已暂时锁定。请举手，由监考员核对证件后解除锁定；或 5 分钟后再试")
+STAFF_LOCKED = N_("登录失败次数过多，请 5 分钟后再试；忘记密码请联系考务管理员重置")
 
 
 class FailureLimiter:

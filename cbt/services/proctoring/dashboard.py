@@ -12,6 +12,7 @@ from cbt.core import seating, signals
 from cbt.core.attempt import AttemptState
 from cbt.core.seating import TileState
 from cbt.core.signals import BADGE_KINDS, SIGNAL_TEXT
+from cbt.core.text import N_
 from cbt.db import models
 from cbt.services.attempts import countdown_of, state_of
 from cbt.services.paper_view import paper
@@ -21,13 +22,13 @@ from cbt.services.staff import StaffInfo, check_room
 # --- the dashboard (read) ---------------------------------------------------------------------------
 
 TILE_STATES = {
-    TileState.ABSENT: "未登录",
-    TileState.WAITING: "已登录待入场",
-    TileState.ADMITTED: "已入场待开考",
-    TileState.IN_PROGRESS: "答题中",
-    TileState.PAUSED: "已暂停",
-    TileState.SUBMITTED: "已交卷",
-    TileState.OFFLINE: "离线",
+    TileState.ABSENT: N_("未登录"),
+    TileState.WAITING: N_("已登录待入场"),
+    TileState.ADMITTED: N_("已入场待开考"),
+    TileState.IN_PROGRESS: N_("答题中"),
+    TileState.PAUSED: N_("已暂停"),
+    TileState.SUBMITTED: N_("已交卷"),
+    TileState.OFFLINE: N_("离线"),
 }
 
 
