@@ -227,3 +227,10 @@ def test_demo_keep_reprints_the_same_batch_and_accounts_until_it_ends(cli_env, c
         names = s.scalars(select(models.Batch.name)).all()
     engine.dispose()
     assert len(set(names)) == 2, "no two batches share a name"
+
+
+def test_the_page_scripts_share_the_cores_names(capsys):
+    """static/js/states.js is what python -m cbt js-constants writes from cbt.core, byte for byte."""
+    from cbt.cli.constants import TARGET, source
+
+    assert TARGET.read_text(encoding="utf-8") == source(), "run: python -m cbt js-constants"

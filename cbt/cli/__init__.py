@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cbt.cli import audit, demo, packs, staff
+from cbt.cli import audit, constants, demo, packs, staff
 from cbt.cli.common import CommandFailed
 from cbt.core.errors import CbtError
 
@@ -34,6 +34,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m cbt", description="cbt 职业技能等级认定机考系统：命令行管理工具")
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
-    for group in (packs, demo, staff, audit):
+    for group in (packs, demo, staff, audit, constants):
         group.register(sub)
     return p

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
+from cbt.core.text import N_
+
 
 class Part(StrEnum):
     """The parts of a certification exam, in the order they are taken."""
@@ -34,6 +36,17 @@ class TileState(StrEnum):
     PAUSED = "paused"
     SUBMITTED = "submitted"
     OFFLINE = "offline"  # started, and the page's live channel is gone
+
+
+TILE_NAMES = {  # what the dashboard calls each state
+    TileState.ABSENT: N_("未登录"),
+    TileState.WAITING: N_("已登录待入场"),
+    TileState.ADMITTED: N_("已入场待开考"),
+    TileState.IN_PROGRESS: N_("答题中"),
+    TileState.PAUSED: N_("已暂停"),
+    TileState.SUBMITTED: N_("已交卷"),
+    TileState.OFFLINE: N_("离线"),
+}
 
 
 class Scheduled(Protocol):

@@ -27,7 +27,6 @@ from cbt.services.proctoring.common import (
 )
 from cbt.services.proctoring.dashboard import (
     EVENTS_PAGE,
-    TILE_STATES,
     room_events,
     room_view,
     staffing_line,
@@ -61,7 +60,6 @@ __all__ = [
     "EVENTS_PAGE",
     "MAX_EXTENSION_MINUTES",
     "MAX_TEXT",
-    "TILE_STATES",
     "Seated",
     "acknowledge_all",
     "admit",

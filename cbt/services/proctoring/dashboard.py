@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from cbt.core import seating, signals
 from cbt.core.attempt import AttemptState
-from cbt.core.seating import TileState
+from cbt.core.seating import TILE_NAMES, TileState
 from cbt.core.signals import BADGE_KINDS, SIGNAL_TEXT
-from cbt.core.text import N_
 from cbt.db import models
 from cbt.services.attempts import countdown_of, state_of
 from cbt.services.paper_view import paper
@@ -20,16 +19,6 @@ from cbt.services.proctoring.common import _unfinished, room_sessions
 from cbt.services.staff import StaffInfo, check_room
 
 # --- the dashboard (read) ---------------------------------------------------------------------------
-
-TILE_STATES = {
-    TileState.ABSENT: N_("未登录"),
-    TileState.WAITING: N_("已登录待入场"),
-    TileState.ADMITTED: N_("已入场待开考"),
-    TileState.IN_PROGRESS: N_("答题中"),
-    TileState.PAUSED: N_("已暂停"),
-    TileState.SUBMITTED: N_("已交卷"),
-    TileState.OFFLINE: N_("离线"),
-}
 
 
 def tile_updates(session: Session, dirty: dict[int, set[int]], now: datetime) -> dict[int, dict]:
@@ -128,7 +117,7 @@ def room_view(
     tiles = _tiles(session, candidates, {room_id: current.id}, now)
     incidents = sum(t["incidents"] for t in tiles)
     view: dict = {"tiles": tiles, "session": {"id": current.id, "part": current.part}, "server_time": now.isoformat()}
-    counts: dict[str, int] = {k: 0 for k in TILE_STATES}
+    counts: dict[str, int] = {k: 0 for k in TILE_NAMES}
     for t in tiles:
         counts[t["state"]] += 1
     terminations = session.execute(
@@ -196,7 +185,7 @@ def _tile(c, attempt, logged_in, answered, incidents, now, session) -> dict:
         "ticket": c.ticket,
         "level": c.level,
         "state": state,
-        "state_name": TILE_STATES[state],
+        "state_name": TILE_NAMES[state],
         "answered": answered.get(attempt.id, 0) if attempt else 0,
         "total": total,
         "remaining_seconds": clock.remaining_seconds(now) if clock and state is not TileState.SUBMITTED else None,
