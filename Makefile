@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: help run test check lint fmt install install-dev system-deps bench bench-smoke bench-steps clean
+.PHONY: help run test test-js check lint fmt install install-dev system-deps bench bench-smoke bench-steps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,12 +37,16 @@ system-deps:
 	bash .ci/system-deps.sh
 
 ## test: lint, then the whole suite (unit, integration, PostgreSQL, end-to-end in Chromium)
-test: install-dev system-deps lint
+test: install-dev system-deps lint test-js
 	CBT_REQUIRE_POSTGRES=1 CBT_REQUIRE_BROWSER=1 CBT_REQUIRE_REDIS=1 $(BIN)/python -m pytest
 
 ## check: lint and every test but the browser and end-to-end ones, on SQLite: the fast loop while working
-check: install-dev lint
+check: install-dev lint test-js
 	$(BIN)/python -m pytest tests --ignore=tests/e2e -k "not postgresql"
+
+## test-js: the exam page's modules under node (outbox, clock, i18n, states; no npm packages): node --test tests/js/
+test-js:
+	node --test tests/js/
 
 ## fmt: format the code and fix what ruff can fix
 fmt: install-dev

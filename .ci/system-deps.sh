@@ -4,6 +4,7 @@ set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs)  # make test-js: the page modules' tests
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # A CJK font: without one Chromium draws every Chinese character as a box, and server-made PDFs need it
 ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || need+=(fonts-noto-cjk)
