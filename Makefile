@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: help run test test-js check lint fmt install install-dev system-deps bench bench-smoke bench-steps clean
+.PHONY: help run test test-js check lint fmt i18n install install-dev system-deps bench bench-smoke bench-steps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ run: install
 	$(BIN)/python -m cbt demo --keep
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --access-logfile - wsgi:app  # the rest: gunicorn.conf.py
 
-## system-deps: the Debian packages the tests need (PostgreSQL server, Chromium, Redis)
+## system-deps: the Debian packages the tests need (PostgreSQL server, Chromium, Redis, Node.js, the CJK font)
 system-deps:
 	bash .ci/system-deps.sh
 
@@ -50,8 +50,8 @@ test-js:
 
 ## fmt: format the code and fix what ruff can fix
 fmt: install-dev
-	$(BIN)/ruff check --fix cbt tests bench wsgi.py gunicorn.conf.py
-	$(BIN)/ruff format cbt tests bench wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check --fix cbt tests bench tools wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format cbt tests bench tools wsgi.py gunicorn.conf.py
 
 ## bench: compressed exam days for 1 000, 2 000 and 5 000 candidates, figures against the targets
 ##        (BENCH_MODE=scaleout: PostgreSQL + Redis, two processes; BENCH_ARGS="--candidates 10000" for more)
@@ -66,11 +66,16 @@ bench-smoke: install-dev
 bench-steps: install-dev
 	$(BIN)/python -m bench.steps $(BENCH_ARGS)
 
-## lint: ruff (lint and format check) and mypy
+## lint: ruff (lint and format check), mypy, and the i18n check (every shown string marked and translated)
 lint: install-dev
-	$(BIN)/ruff check cbt tests bench wsgi.py gunicorn.conf.py
-	$(BIN)/ruff format --check cbt tests bench wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check cbt tests bench tools wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format --check cbt tests bench tools wsgi.py gunicorn.conf.py
 	$(BIN)/mypy cbt
+	$(BIN)/python tools/i18n.py check
+
+## i18n: extract every message id into cbt/translations, merge into each catalogue, compile (then translate)
+i18n: install-dev
+	$(BIN)/python tools/i18n.py update
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
@@ -32,6 +32,7 @@ from cbt.services import attempts, candidates, proctoring
 from cbt.services.candidates import LoginInfo
 
 log = logging.getLogger(__name__)
+Reply = Mapping[str, Any]  # what an event answers: an API answer, or an error's code and message
 MAX_CONNECTIONS = 3  # live channels one login may hold open in a process (a page, a reload, a spare)
 
 
@@ -102,7 +103,7 @@ class ExamNamespace(socketio.Namespace):
         else:
             self.rt.publish(done.result().events)
 
-    def on_signal(self, sid: str, data: Any) -> dict[str, Any]:
+    def on_signal(self, sid: str, data: Any) -> Reply:
         """A page signal, checked (:func:`cbt.core.signals.parse`) and within the login's budget before
         anything else is asked; then recorded for the live login."""
         opened = self.who.get(sid)
@@ -116,16 +117,16 @@ class ExamNamespace(socketio.Namespace):
         if not signal.worth_recording(self.runtime.config.signal_thresholds or signals.DEFAULT_THRESHOLDS):
             return {"recorded": False}
 
-        def record(login: LoginInfo, session: Session) -> dict[str, Any]:
+        def record(login: LoginInfo, session: Session) -> Reply:
             self.runtime.act(proctoring.candidate_signal, login.candidate_id, signal, self.runtime.now())
             return {"recorded": True}
 
         return self._as_candidate(sid, record)
 
-    def on_ack(self, sid: str, data: Any) -> dict[str, Any]:
+    def on_ack(self, sid: str, data: Any) -> Reply:
         """我已知晓: the candidate read a message (receipts are gathered many to a writer job)."""
 
-        def acknowledge(login: LoginInfo, session: Session) -> dict[str, Any]:
+        def acknowledge(login: LoginInfo, session: Session) -> Reply:
             message_id = inputs.check(inputs.Ack, data).message_id  # checked before it is gathered with others
             receipt = (login.candidate_id, message_id, self.runtime.now())
             self.rt.publish(self.runtime.writer.run_gathered(proctoring.acknowledge_all, receipt).events)
@@ -141,32 +142,32 @@ class ExamNamespace(socketio.Namespace):
     # about half the server's work (no HTTP request, cookie or CSRF: the channel carries its signed
     # token). The page uses them while the channel is up, the HTTP API otherwise.
 
-    def on_start(self, sid: str, data: Any = None) -> dict[str, Any]:
+    def on_start(self, sid: str, data: Any = None) -> Reply:
         """The start and the candidate's paper (its JSON text, encoded once, as the HTTP API sends it)."""
 
-        def start(login: LoginInfo, session: Session) -> dict[str, Any]:
+        def start(login: LoginInfo, session: Session) -> Reply:
             self.runtime.candidate_act(login, attempts.start, self.runtime.now())
             return {"paper": attempts.attempt_json(session, login.candidate_id, self.runtime.now()).text}
 
         return self._as_candidate(sid, start)
 
-    def on_save(self, sid: str, data: Any) -> dict[str, Any]:
+    def on_save(self, sid: str, data: Any) -> Reply:
         """One answer: ``{"question_id", "answer", "seq"}``; acknowledged once it is committed."""
 
-        def save(login: LoginInfo, session: Session) -> dict[str, Any]:
+        def save(login: LoginInfo, session: Session) -> Reply:
             answer = inputs.check(inputs.SaveEvent, data)
             args = (answer.question_id, answer.answer, answer.seq, self.runtime.now())
             return self.runtime.candidate_act(login, attempts.save_response, *args)
 
         return self._as_candidate(sid, save)
 
-    def on_submit(self, sid: str, data: Any = None) -> dict[str, Any]:
+    def on_submit(self, sid: str, data: Any = None) -> Reply:
         """Hand in; the receipt."""
         return self._as_candidate(
             sid, lambda login, session: self.runtime.candidate_act(login, attempts.submit, self.runtime.now())
         )
 
-    def _as_candidate(self, sid: str, act: Callable[[LoginInfo, Session], dict[str, Any]]) -> dict[str, Any]:
+    def _as_candidate(self, sid: str, act: Callable[[LoginInfo, Session], Reply]) -> Reply:
         """``act`` for the channel's login while it is live (not replaced, moved or ended: asked of the
         database each time, as every HTTP request asks); its answer, or the error's."""
         opened = self.who.get(sid)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
@@ -30,6 +30,65 @@ from cbt.services import paper_view
 from cbt.services.paper_view import paper
 
 MAX_SEQ = 2**31 - 1
+
+
+# What the candidate API answers (the shapes of cbt/web/openapi.py), as the services return them.
+
+
+class CandidateCard(TypedDict):
+    ticket: str
+    name: str
+    id_number: str  # masked: the first 6 and last 4 characters
+    level: int
+    level_name: str
+    occupation: str
+    room: str
+    seat: str
+    batch: str
+    mode: str
+
+
+class SessionStatus(TypedDict):
+    part: str
+    part_name: str
+    starts_at: str
+    opens_in_seconds: float
+    duration_minutes: float
+    state: str  # an AttemptState, or "missed" (缺考)
+    submitted_at: str | None
+    receipt: str | None
+    score: dict[str, object] | None
+
+
+class Status(TypedDict):
+    candidate: CandidateCard
+    sessions: list[SessionStatus]
+    current: str | None
+    terminated: bool
+    server_time: str
+
+
+class Started(TypedDict):
+    attempt_id: int
+    part: str
+
+
+class SavedAnswer(TypedDict):
+    question_id: str
+    seq: int  # the stored one: the given one, or a newer one already kept
+    saved_at: str
+    remaining_seconds: float
+    stale: bool  # the given answer was older than the stored one and changed nothing
+
+
+class Submission(TypedDict):
+    attempt_id: int
+    state: str
+    receipt: str | None
+    submitted_at: str
+    submit_reason: str | None
+    answered: int
+    questions: int
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -79,17 +138,17 @@ def _who(session: Session, candidate_id: int) -> Row:
     return row
 
 
-def candidate_info(session: Session, candidate_id: int) -> dict[str, object]:
+def candidate_info(session: Session, candidate_id: int) -> CandidateCard:
     """Who the candidate is, as the login answer shows it."""
     return candidate_view(_who(session, candidate_id))
 
 
-def status(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
+def status(session: Session, candidate_id: int, now: datetime) -> Status:
     """What the identity page shows: who, where, which sessions, when they open."""
     who = _who(session, candidate_id)
     sittings = _sittings(session, candidate_id)
     current = seating.current(sittings, now)
-    sessions = []
+    sessions: list[SessionStatus] = []
     for a in sittings:
         state = attempt_state(_sitting_countdown(session, a), a.submitted_at, now)
         sessions.append(
@@ -115,7 +174,7 @@ def status(session: Session, candidate_id: int, now: datetime) -> dict[str, obje
     }
 
 
-def candidate_view(who: Row) -> dict[str, object]:
+def candidate_view(who: Row) -> CandidateCard:
     return {
         "ticket": who.ticket,
         "name": who.name,
@@ -181,7 +240,7 @@ def attempt_view(session: Session, candidate_id: int, now: datetime) -> dict[str
 # --- writes (run in the writer) ---------------------------------------------------------------------
 
 
-def start(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
+def start(session: Session, candidate_id: int, now: datetime) -> Started:
     """Start the current session's attempt (idempotent). Refused before the session opens."""
     attempt = seating.current(_sittings(session, candidate_id, lock=True), now)
     if attempt is None:
@@ -197,7 +256,7 @@ def start(session: Session, candidate_id: int, now: datetime) -> dict[str, objec
 
 def save_response(
     session: Session, candidate_id: int, question_id: str, answer: object, seq: object, now: datetime
-) -> dict[str, object]:
+) -> SavedAnswer:
     """Save one answer if its sequence number is newer than the stored one; otherwise change nothing.
 
     The hottest path of an exam (every answer of every candidate): prepared Core statements, no ORM objects."""
@@ -241,7 +300,7 @@ def save_response(
     }
 
 
-def submit(session: Session, candidate_id: int, now: datetime) -> dict[str, object]:
+def submit(session: Session, candidate_id: int, now: datetime) -> Submission:
     """The candidate hands in (交卷). Repeating it returns the same receipt."""
     sitting = latest_started(_sittings(session, candidate_id, lock=True))
     if sitting is None:
@@ -253,12 +312,14 @@ def submit(session: Session, candidate_id: int, now: datetime) -> dict[str, obje
     return _submission(sitting.id, receipt, now, SubmitReason.CANDIDATE, score)
 
 
-def submission_view(attempt: models.Attempt) -> dict[str, object]:
+def submission_view(attempt: models.Attempt) -> Submission:
     assert attempt.submitted_at is not None and attempt.score is not None
     return _submission(attempt.id, attempt.receipt, attempt.submitted_at, attempt.submit_reason, attempt.score)
 
 
-def _submission(attempt_id: int, receipt: str | None, at: datetime, reason: str | None, score: dict) -> dict:
+def _submission(
+    attempt_id: int, receipt: str | None, at: datetime, reason: str | None, score: dict[str, Any]
+) -> Submission:
     return {
         "attempt_id": attempt_id,
         "state": AttemptState.SUBMITTED,

@@ -1,4 +1,4 @@
-"""Candidate pages: the login page and the exam page (a shell driven by static/js/exam.js)."""
+"""Candidate pages: the login page and the exam page (a shell driven by the modules of static/js/exam/)."""
 
 from __future__ import annotations
 

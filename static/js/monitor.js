@@ -12,7 +12,7 @@ const tiles = new Map();
 let view = null;
 let selected = null;
 
-const socket = io("/monitor", { auth: { token: app.dataset.token }, transports: ["websocket", "polling"] });
+const socket = io("/monitor", { auth: { token: app.dataset.token, lang: document.documentElement.lang }, transports: ["websocket", "polling"] });
 socket.on("connect", () => {
   $("live").textContent = _("实时连接");
   socket.emit("watch", { room_id: roomId }, (reply) => {
@@ -34,7 +34,7 @@ function render(snapshot) {
   view = snapshot;
   tiles.clear();
   for (const t of snapshot.tiles) tiles.set(t.candidate_id, t);
-  $("room-title").textContent = snapshot.room.name + " · " + PART_NAMES[snapshot.session.part];
+  $("room-title").textContent = snapshot.room.name + " · " + _(PART_NAMES[snapshot.session.part]);
   const link = $("record-link");
   if (link) link.href = "/proctor/rooms/" + roomId + "/record?session=" + snapshot.session.id;
   $("events").innerHTML = "";
@@ -95,11 +95,11 @@ function renderTiles() {
     el.querySelector(".seat").textContent = _("%(seat)s号", { seat: t.seat });
     el.querySelector(".name").textContent = t.name;
     el.querySelector(".ticket").textContent = t.ticket;
-    el.querySelector(".state").textContent = t.state_name;
+    el.querySelector(".state").textContent = _(t.state_name);
     el.querySelector(".progress").textContent = t.total ? _("已答 %(answered)s/%(total)s", { answered: t.answered, total: t.total }) : "";
     el.querySelector(".time").textContent = t.remaining_seconds !== null ? _("剩余 %(time)s", { time: clock(t.remaining_seconds) }) : "";
     el.querySelector(".badge").textContent = t.incidents ? "⚠ " + t.incidents : "";
-    const who = { seat: t.seat, name: t.name, state: t.state_name, incidents: t.incidents };
+    const who = { seat: t.seat, name: t.name, state: _(t.state_name), incidents: t.incidents };
     el.setAttribute("aria-label", t.incidents ? _("%(seat)s号 %(name)s %(state)s，异常 %(incidents)s", who) : _("%(seat)s号 %(name)s %(state)s", who));
     el.addEventListener("click", () => select(t.candidate_id));
     box.appendChild(el);
@@ -111,7 +111,7 @@ function addEvent(e, live, older) {
   li.dataset.kind = e.kind.startsWith("action:") || ["admit", "start", "pause", "resume", "extend", "message", "force_submit",
     "terminate", "terminate_request", "move", "unlock", "record", "sign"].includes(e.kind) ? "action" : "incident";
   const at = new Date(e.at).toLocaleTimeString("zh-CN", { hour12: false });
-  const parts = { time: at, seat: e.seat, name: e.name || "", text: e.text, by: e.by };
+  const parts = { time: at, seat: e.seat, name: e.name || "", text: _(e.text), by: e.by };
   if (e.seat) li.textContent = e.by ? _("%(time)s　%(seat)s号 %(name)s　%(text)s（%(by)s）", parts) : _("%(time)s　%(seat)s号 %(name)s　%(text)s", parts);
   else li.textContent = e.by ? _("%(time)s　%(text)s（%(by)s）", parts) : _("%(time)s　%(text)s", parts);
   const filter = $("event-filter").value;
@@ -158,7 +158,7 @@ function select(candidateId) {
   renderTiles();
   if (!canAct) return;
   const t = tiles.get(candidateId);
-  $("panel-title").textContent = _("%(seat)s号 %(name)s（%(ticket)s）%(state)s", { seat: t.seat, name: t.name, ticket: t.ticket, state: t.state_name });
+  $("panel-title").textContent = _("%(seat)s号 %(name)s（%(ticket)s）%(state)s", { seat: t.seat, name: t.name, ticket: t.ticket, state: _(t.state_name) });
   $("panel").hidden = false;
 }
 

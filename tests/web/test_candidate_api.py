@@ -7,7 +7,7 @@ import json
 from sqlalchemy import func, select
 
 from cbt.app import create_app
-from cbt.config import Config
+from cbt.config import PROJECT_ROOT, Config
 from cbt.db import models
 from cbt.runtime import of as runtime_of
 from tests.support.exam import T0
@@ -301,8 +301,11 @@ def test_no_answer_key_reaches_the_candidate(app, candidate, exam, lsa_pack):
     bodies = [c.get("/").get_data(as_text=True)]
     bodies.append(c.login().get_data(as_text=True))
     bodies += [c.get(p).get_data(as_text=True) for p in ("/exam", "/api/v1/candidate/status", "/exam/photo")]
-    for static in ("/static/js/exam.js", "/static/js/login.js", "/static/css/cbt.css"):
+    scripts = sorted(p.relative_to(PROJECT_ROOT).as_posix() for p in (PROJECT_ROOT / "static/js").rglob("*.js"))
+    assert "static/js/exam/boot.js" in scripts
+    for static in [f"/{s}" for s in scripts] + ["/static/css/cbt.css"]:
         with c.get(static) as response:
+            assert response.status_code == 200, static
             bodies.append(response.get_data(as_text=True))
     for _part in ("theory", "skill"):
         view = c.start()

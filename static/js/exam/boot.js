@@ -62,9 +62,9 @@ function showIdentity(status, session) {
   $("f-ticket").textContent = c.ticket;
   $("f-id").textContent = c.id_number;
   $("f-occupation").textContent = c.occupation;
-  $("f-level").textContent = c.level_name;
+  $("f-level").textContent = _(c.level_name);
   $("f-room").textContent = _("%(room)s / %(seat)s号", { room: c.room, seat: c.seat });
-  $("f-part").textContent = session ? session.part_name : "—";
+  $("f-part").textContent = session ? _(session.part_name) : "—";
   $("f-duration").textContent = session ? _("%(minutes)s 分钟", { minutes: session.duration_minutes }) : "—";
   show("identity");
   const button = $("start-button");
@@ -331,8 +331,15 @@ function listen(socket) {
   socket.on("paused", (data) => { clock.resync(data.remaining_seconds); setPaused(true, data.reason); });
   socket.on("resumed", (data) => { clock.resync(data.remaining_seconds); setPaused(false, ""); });
   socket.on("notice", showMessage);
-  socket.on("submitted", (data) => { cover(""); banner(data.message || ""); loadAttempt().catch(() => {}); });
-  socket.on("moved", (data) => cover(data.message, true));
+  socket.on("submitted", (data) => { cover(""); banner(said(data)); loadAttempt().catch(() => {}); });
+  socket.on("moved", (data) => cover(said(data), true));
+}
+
+// A push's message in this page's language: the server sends its message id and parameters
+// beside the Chinese text (a room's pages may read different languages).
+function said(data) {
+  if (data && data.msg && typeof data.msg.id === "string") return _(data.msg.id, data.msg.params || {});
+  return (data && data.message) || "";
 }
 
 function pausedText(reason) {

@@ -121,7 +121,7 @@ function renderQuestion(q, sub) {
   head.className = "q-head";
   head.id = "qh-" + q.id;
   head.append(span("qno", state.numbers[q.id] + "."), " ",
-    span("qtype", _("[%(type)s，%(points)s分]", { type: q.type_name, points: q.points })), " ");
+    span("qtype", _("[%(type)s，%(points)s分]", { type: _(q.type_name), points: q.points })), " ");
   const stem = document.createElement("div");
   stem.className = "stem";
   stem.innerHTML = q.stem; // the server's sanitised HTML

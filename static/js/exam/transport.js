@@ -71,7 +71,8 @@ export async function refreshCsrf() {
  */
 export function connect(token) {
   if (socket || typeof io === "undefined") return null;
-  socket = io("/exam", { auth: (cb) => cb({ token: token }), transports: ["websocket", "polling"] });
+  const lang = document.documentElement.lang; // the live channel answers in the page's language
+  socket = io("/exam", { auth: (cb) => cb({ token: token, lang: lang }), transports: ["websocket", "polling"] });
   socket.on("connect_error", () => {});
   // whether the live channel is up, on the page for kiosk diagnostics and tests
   socket.on("connect", () => { document.body.dataset.live = "up"; });
