@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_datetime, get_locale
 from flask_babel import gettext as _gettext
 
 from cbt.core.errors import CbtError
@@ -119,4 +120,15 @@ def init_app(app: Flask, timezone: str) -> None:
     @app.context_processor
     def page_language() -> dict[str, Any]:
         locale = current_locale()
-        return {"html_lang": HTML_LANG.get(locale, "zh-CN"), "js_catalogue": js_catalogue(locale), "locale": locale}
+        page = {"html_lang": HTML_LANG.get(locale, "zh-CN"), "js_catalogue": js_catalogue(locale), "locale": locale}
+        return {**page, "timezone": timezone}
+
+    app.jinja_env.filters["when"] = when
+
+
+def when(value: str | datetime | None) -> str:
+    """A stored time (UTC, or its ISO text) as the centre's clock shows it: 2026-12-08 09:30:05."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return str(format_datetime(moment, "yyyy-MM-dd HH:mm:ss"))

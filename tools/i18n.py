@@ -31,7 +31,7 @@ DOMAINS = {
 # validation and paper assembly speak to administrators and item writers in Chinese for now.
 MARKED = ["cbt/web/api.py", "cbt/web/auth.py", "cbt/web/candidate.py", "cbt/web/errors.py", "cbt/web/proctor.py"]
 MARKED += ["cbt/web/ratelimit.py", "cbt/realtime", "cbt/services/attempts.py", "cbt/services/paper_view.py"]
-MARKED += ["cbt/services/proctoring/dashboard.py", "cbt/core/signals.py", "cbt/core/seating.py"]
+MARKED += ["cbt/services/proctoring", "cbt/core/signals.py", "cbt/core/seating.py", "cbt/core/events.py"]
 
 
 def extract(domain: str) -> Catalog:

@@ -44,8 +44,11 @@ class Realtime:
     # wherever else (another process, the command line), by asking the database.
 
     def logins_ended(self, *, candidates: Iterable[int] = (), staff: Iterable[int] = ()) -> None:
-        self._disconnect(self.exam.login_ids(), set(candidates), "/exam")
-        self._disconnect(self.monitor.login_ids(), set(staff), "/monitor")
+        ended_candidates, ended_staff = set(candidates), set(staff)
+        if ended_candidates:  # most logins end none: no walk over every open socket then
+            self._disconnect(self.exam.login_ids(), ended_candidates, "/exam")
+        if ended_staff:
+            self._disconnect(self.monitor.login_ids(), ended_staff, "/monitor")
 
     def _disconnect(self, open_: dict[int, list[str]], ended: set[int], namespace: str) -> None:
         for login_id in ended.intersection(open_):

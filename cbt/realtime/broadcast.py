@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cbt.core import events as ev
 from cbt.core.attempt import SubmitReason
-from cbt.core.text import N_
+from cbt.core.text import N_, message_of
 from cbt.realtime.channels import candidate_channel, room_candidates_channel, room_channel
 from cbt.services import proctoring
 
@@ -76,6 +76,7 @@ def to_monitor(e: ev.Logged) -> dict[str, Any]:
         "seat": e.seat,
         "name": e.name,
         "by": e.by,
+        "msg": message_of(e.text),  # the page shows it in its own language
     }
 
 

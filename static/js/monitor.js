@@ -110,8 +110,10 @@ function addEvent(e, live, older) {
   const li = document.createElement("li");
   li.dataset.kind = e.kind.startsWith("action:") || ["admit", "start", "pause", "resume", "extend", "message", "force_submit",
     "terminate", "terminate_request", "move", "unlock", "record", "sign"].includes(e.kind) ? "action" : "incident";
-  const at = new Date(e.at).toLocaleTimeString("zh-CN", { hour12: false });
-  const parts = { time: at, seat: e.seat, name: e.name || "", text: _(e.text), by: e.by };
+  const root = document.documentElement; // times on the centre's clock, whatever the PC's zone
+  const at = new Date(e.at).toLocaleTimeString(root.lang, { hour12: false, timeZone: root.dataset.timezone });
+  const said = e.msg && typeof e.msg.id === "string" ? _(e.msg.id, e.msg.params || {}) : _(e.text);
+  const parts = { time: at, seat: e.seat, name: e.name || "", text: said, by: e.by };
   if (e.seat) li.textContent = e.by ? _("%(time)s　%(seat)s号 %(name)s　%(text)s（%(by)s）", parts) : _("%(time)s　%(seat)s号 %(name)s　%(text)s", parts);
   else li.textContent = e.by ? _("%(time)s　%(text)s（%(by)s）", parts) : _("%(time)s　%(text)s", parts);
   const filter = $("event-filter").value;

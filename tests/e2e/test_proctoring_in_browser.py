@@ -35,7 +35,7 @@ def seconds(text):
     return h * 3600 + m * 60 + s
 
 
-def test_proctor_and_candidate_side_by_side(browser, server, capsys):
+def test_proctor_and_candidate_side_by_side(browser, server, capsys, tmp_path):
     demo = server.demo(candidates=2, minutes=90, admission=True)
     account = demo["candidates"][0]
     proctor1 = next(a for a in demo["staff"] if a["role"] == "proctor")
@@ -117,6 +117,11 @@ def test_proctor_and_candidate_side_by_side(browser, server, capsys):
     ).json()
     assert record["signed"] and record["signatures"][0]["staff"].endswith(proctor1["username"])
     assert any("切换离开考试页面" in e["text"] for e in record["events"])
+    proctor.screenshot(path=str(tmp_path / "dashboard.png"))  # kept for a person to look at
+    proctor.goto(server.url + proctor.locator("#record-link").get_attribute("href"))
+    expect(proctor.locator("body")).to_contain_text("已签字")
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", proctor.inner_text("body")), "times on the centre's clock"
+    proctor.screenshot(path=str(tmp_path / "record.png"), full_page=True)
 
     with capsys.disabled():
         print(

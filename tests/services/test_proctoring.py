@@ -398,6 +398,8 @@ def test_stored_events_read_as_they_were_shown(sessions, day, people):
     with sessions() as s:
         stored = proctoring.room_view(s, people["p1"], r1, None, day.clock())["events"]
     assert stored[0]["text"] == live[0]["text"] == "延长 5 分钟：补时"
+    said = {"id": "延长 %(minutes)s 分钟：%(reason)s", "params": {"minutes": "5", "reason": "补时"}}
+    assert stored[0]["msg"] == live[0]["msg"] == said, "a dashboard in another language renders it from its id"
 
 
 def test_tile_updates_cover_many_rooms_in_one_round(sessions, day, people):

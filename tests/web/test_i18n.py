@@ -7,7 +7,6 @@ import importlib.util
 import re
 
 from cbt.config import PROJECT_ROOT
-from cbt.runtime import of as runtime_of
 
 _spec = importlib.util.spec_from_file_location("catalogues", PROJECT_ROOT / "tools" / "i18n.py")
 assert _spec is not None and _spec.loader is not None
@@ -31,19 +30,19 @@ def test_pages_are_chinese_by_default_and_english_when_the_browser_asks(app):
     client = app.test_client()
     for path in ("/", "/staff/login"):
         chinese = client.get(path).get_data(as_text=True)
-        assert '<html lang="zh-CN">' in chinese and IDEOGRAPH.search(visible(chinese)), path
+        assert '<html lang="zh-CN"' in chinese and IDEOGRAPH.search(visible(chinese)), path
         english = app.test_client().get(path, headers=EN).get_data(as_text=True)
-        assert '<html lang="en">' in english, path
+        assert '<html lang="en"' in english, path
         assert not IDEOGRAPH.search(visible(english)), (path, IDEOGRAPH.findall(visible(english))[:10])
 
 
 def test_the_language_switch_is_remembered_for_the_session(app):
     client = app.test_client()
-    assert '<html lang="en">' in client.get("/?lang=en").get_data(as_text=True)
-    assert '<html lang="en">' in client.get("/").get_data(as_text=True), "remembered without asking again"
-    assert '<html lang="zh-CN">' in client.get("/?lang=zh", headers=EN).get_data(as_text=True)
-    assert '<html lang="zh-CN">' in client.get("/", headers=EN).get_data(as_text=True), "the choice beats the browser"
-    assert '<html lang="zh-CN">' in client.get("/?lang=xx").get_data(as_text=True), "an unknown choice changes nothing"
+    assert '<html lang="en"' in client.get("/?lang=en").get_data(as_text=True)
+    assert '<html lang="en"' in client.get("/").get_data(as_text=True), "remembered without asking again"
+    assert '<html lang="zh-CN"' in client.get("/?lang=zh", headers=EN).get_data(as_text=True)
+    assert '<html lang="zh-CN"' in client.get("/", headers=EN).get_data(as_text=True), "the choice beats the browser"
+    assert '<html lang="zh-CN"' in client.get("/?lang=xx").get_data(as_text=True), "an unknown choice changes nothing"
 
 
 def test_an_english_page_carries_its_scripts_catalogue(app):
@@ -80,5 +79,27 @@ def test_the_live_channels_replies_speak_the_pages_language(app, candidate):
         sock.disconnect(namespace="/exam")
 
 
-def test_times_are_shown_in_the_centres_zone(app):
-    assert runtime_of(app).config.timezone == "Asia/Shanghai"
+def test_a_room_event_reaches_each_dashboard_in_its_own_language():
+    from datetime import UTC, datetime
+
+    from cbt import i18n
+    from cbt.core.events import Logged
+    from cbt.core.text import N_, say
+    from cbt.realtime.broadcast import to_monitor
+
+    entry = to_monitor(Logged(1, "pause", say(N_("暂停考试：%(reason)s"), reason="停电"), datetime.now(UTC)))
+    assert entry["text"] == "暂停考试：停电", "the Chinese text as before"
+    assert entry["msg"] == {"id": "暂停考试：%(reason)s", "params": {"reason": "停电"}}
+    assert i18n.translate(entry["msg"]["id"], "en", entry["msg"]["params"]) == "Exam paused: 停电"
+
+
+def test_times_are_shown_on_the_centres_clock(app):
+    from datetime import UTC, datetime
+
+    from cbt import i18n
+
+    with app.test_request_context("/"):
+        assert i18n.when("2026-12-08T01:30:05+00:00") == "2026-12-08 09:30:05", "UTC+8 in Shanghai"
+        assert i18n.when(datetime(2026, 12, 7, 23, 59, 59, tzinfo=UTC)) == "2026-12-08 07:59:59"
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert 'data-timezone="Asia/Shanghai"' in html, "the page scripts show times on the same clock"

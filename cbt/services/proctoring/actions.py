@@ -22,6 +22,7 @@ from cbt.core.events import (
     SeatMoved,
     TimeExtended,
 )
+from cbt.core.text import N_, say
 from cbt.db import models
 from cbt.services import audit
 from cbt.services.attempts import close_attempt, state_of
@@ -49,7 +50,7 @@ def admit(session: Session, staff: StaffInfo, room_id: int, candidate_id: int | 
         attempt.admitted_at, attempt.admitted_by = now, staff.actor
         admitted.append((f"attempt:{attempt.id}", None))
         events.append(CandidateAdmitted(room_id, candidate.id, attempt.part))
-        _log(session, events, room_id, "admit", "已核验身份，允许入场", now, staff, candidate, attempt.session_id)
+        _log(session, events, room_id, "admit", N_("已核验身份，允许入场"), now, staff, candidate, attempt.session_id)
     if admitted:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.admit", subjects=admitted)
     return Outcome(events=tuple(events))
@@ -85,14 +86,14 @@ def start_room(session: Session, staff: StaffInfo, room_id: int, now: datetime) 
         subject=f"room:{room_id}",
         detail={"started": sorted(started)},
     )
-    _log(session, events, room_id, "start", f"统一开考（{len(started)} 人）", now, staff, None)
+    _log(session, events, room_id, "start", say(N_("统一开考（%(count)s 人）"), count=len(started)), now, staff, None)
     return Outcome({"started": len(started)}, tuple(events))
 
 
 def pause(
     session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, reason: object, now: datetime
 ) -> Outcome:
-    reason = _text(reason, "原因")
+    reason = _text(reason, N_("原因"))
     check_room(session, staff, room_id, act=True)
     events: list[Event] = []
     paused: list[tuple[str, dict | None]] = []
@@ -102,7 +103,17 @@ def pause(
         attempt.pauses.append(models.Pause(start=now, by=staff.actor, reason=reason))
         paused.append((f"attempt:{attempt.id}", None))
         events.append(AttemptPaused(room_id, candidate.id, reason, _timing(attempt, now)))
-        _log(session, events, room_id, "pause", f"暂停考试：{reason}", now, staff, candidate, attempt.session_id)
+        _log(
+            session,
+            events,
+            room_id,
+            "pause",
+            say(N_("暂停考试：%(reason)s"), reason=reason),
+            now,
+            staff,
+            candidate,
+            attempt.session_id,
+        )
     if paused:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.pause", subjects=paused, reason=reason)
     if candidate_id is not None and not paused:
@@ -125,7 +136,7 @@ def resume(session: Session, staff: StaffInfo, room_id: int, candidate_id: int |
         paused_for = sum((now - p.start).total_seconds() for p in open_pauses)
         resumed.append((f"attempt:{attempt.id}", {"paused_seconds": round(paused_for, 1)}))
         events.append(AttemptResumed(room_id, candidate.id, _timing(attempt, now)))
-        _log(session, events, room_id, "resume", "恢复考试", now, staff, candidate, attempt.session_id)
+        _log(session, events, room_id, "resume", N_("恢复考试"), now, staff, candidate, attempt.session_id)
     if resumed:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.resume", subjects=resumed)
     if candidate_id is not None and not resumed:
@@ -144,8 +155,8 @@ def extend(
 ) -> Outcome:
     """Give extra time (延长时间) to one candidate or the whole room, with a reason."""
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes <= MAX_EXTENSION_MINUTES:
-        raise InvalidInput(f"延长时间必须是 1 到 {MAX_EXTENSION_MINUTES} 分钟", code="bad_minutes")
-    reason = _text(reason, "原因")
+        raise InvalidInput("延长时间必须是 1 到 %(most)s 分钟", code="bad_minutes", most=MAX_EXTENSION_MINUTES)
+    reason = _text(reason, N_("原因"))
     check_room(session, staff, room_id, act=True)
     events: list[Event] = []
     extended: list[tuple[str, dict | None]] = []
@@ -157,7 +168,7 @@ def extend(
         after = attempt.extension_seconds
         extended.append((f"attempt:{attempt.id}", {"before_seconds": before, "after_seconds": after}))
         events.append(TimeExtended(room_id, candidate.id, _timing(attempt, now)))
-        text = f"延长 {minutes} 分钟：{reason}"
+        text = say(N_("延长 %(minutes)s 分钟：%(reason)s"), minutes=minutes, reason=reason)
         _log(session, events, room_id, "extend", text, now, staff, candidate, attempt.session_id)
     if extended:
         audit.record_all(session, at=now, actor=staff.actor, action="attempt.extend", subjects=extended, reason=reason)
@@ -169,7 +180,7 @@ def extend(
 def force_submit(
     session: Session, staff: StaffInfo, room_id: int, candidate_id: int, reason: object, now: datetime
 ) -> Outcome:
-    reason = _text(reason, "原因")
+    reason = _text(reason, N_("原因"))
     candidate, attempt = _started(session, staff, room_id, candidate_id, now)
     close_attempt(session, attempt, now, SubmitReason.PROCTOR)
     attempt.close_note = reason
@@ -182,7 +193,17 @@ def force_submit(
         reason=reason,
     )
     events: list[Event] = [AttemptClosed(room_id, candidate.id, SubmitReason.PROCTOR, reason)]
-    _log(session, events, room_id, "force_submit", f"强制交卷：{reason}", now, staff, candidate, attempt.session_id)
+    _log(
+        session,
+        events,
+        room_id,
+        "force_submit",
+        say(N_("强制交卷：%(reason)s"), reason=reason),
+        now,
+        staff,
+        candidate,
+        attempt.session_id,
+    )
     return Outcome(events=tuple(events))
 
 
@@ -190,8 +211,8 @@ def move_seat(
     session: Session, staff: StaffInfo, room_id: int, candidate_id: int, seat: object, reason: object, now: datetime
 ) -> Outcome:
     """换机: the candidate continues the same attempt on another seat or device; the old login ends."""
-    seat = _text(seat, "座位号")
-    reason = _text(reason, "原因")
+    seat = _text(seat, N_("座位号"))
+    reason = _text(reason, N_("原因"))
     check_room(session, staff, room_id, act=True)
     (candidate,) = _candidates(session, room_id, candidate_id)
     seat = seat[:16]
@@ -201,7 +222,9 @@ def move_seat(
         )
     )
     if holder is not None:
-        raise Conflict(f"{seat} 号座位已有考生 {holder.name}，请换一个空座位", code="seat_taken")
+        raise Conflict(
+            "%(seat)s 号座位已有考生 %(name)s，请换一个空座位", code="seat_taken", seat=seat, name=holder.name
+        )
     before = candidate.seat
     candidate.seat = seat
     record_session = _room_session_id(session, room_id, now)
@@ -217,8 +240,10 @@ def move_seat(
             candidate_id=candidate.id,
             session_id=record_session,
             kind="seat_change",
-            category="设备故障",
-            text=f"换机：{before} → {candidate.seat}。{reason}",
+            category=N_("设备故障"),
+            text=say(
+                N_("换机：%(before)s → %(after)s。%(reason)s"), before=before, after=candidate.seat, reason=reason
+            ),
             recorded_by=staff.actor,
             detail={"before": before, "after": candidate.seat},
             at=now,
@@ -234,7 +259,7 @@ def move_seat(
         reason=reason,
     )
     events: list[Event] = [SeatMoved(room_id, candidate.id, candidate.seat)]
-    text = f"换机 {before} → {candidate.seat}：{reason}"
+    text = say(N_("换机 %(before)s → %(after)s：%(reason)s"), before=before, after=candidate.seat, reason=reason)
     _log(session, events, room_id, "move", text, now, staff, candidate, record_session)
     return Outcome(events=tuple(events))
 
@@ -262,5 +287,5 @@ def lift_lockout(
     )
     events: list[Event] = []
     if was_locked:
-        _log(session, events, room_id, "unlock", "已核对证件，解除登录锁定", now, staff, candidate)
+        _log(session, events, room_id, "unlock", N_("已核对证件，解除登录锁定"), now, staff, candidate)
     return Outcome({"was_locked": was_locked}, tuple(events))

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session, contains_eager
 from cbt.core import seating
 from cbt.core.errors import Conflict, InvalidInput, NotFound
 from cbt.core.events import Event, Logged, Timing
+from cbt.core.text import N_, Text, message_of
 from cbt.db import models
 from cbt.services.attempts import countdown_of, state_of
 from cbt.services.staff import StaffInfo, check_room
 
-CATEGORIES = ("身份核验", "考生违纪", "设备故障", "网络故障", "其他")
+CATEGORIES = (N_("身份核验"), N_("考生违纪"), N_("设备故障"), N_("网络故障"), N_("其他"))  # stored as written
 MAX_EXTENSION_MINUTES = 120
 MAX_TEXT = 500
 
@@ -32,7 +33,8 @@ class Seated(Protocol):
 
 
 def logged(kind: str, text: str, at: datetime, room_id: int, candidate: Seated | None = None, by: str = "") -> Logged:
-    """An entry of the room's live event list, naming the candidate by seat and name."""
+    """An entry of the room's live event list, naming the candidate by seat and name (``text`` a
+    message id, or a :class:`cbt.core.text.Said` with its parameters)."""
     if candidate is None:
         return Logged(room_id, kind, text, at, by=by)
     return Logged(room_id, kind, text, at, candidate.id, candidate.seat, candidate.name, by)
@@ -59,7 +61,7 @@ def _log(
             kind=f"action:{kind}",
             text=text,
             recorded_by=staff.actor,
-            detail={},
+            detail={"msg": message_of(text)},
             at=now,
         )
     )
@@ -70,9 +72,10 @@ def _text(value: object, what: str, *, required: bool = True) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidInput(f"请填写{what}", code="reason_required" if what == "原因" else "text_required")
+        code = "reason_required" if what == N_("原因") else "text_required"
+        raise InvalidInput("请填写%(what)s", code=code, what=Text(what))
     if len(value) > MAX_TEXT:
-        raise InvalidInput(f"{what}不能超过 {MAX_TEXT} 字", code="text_too_long")
+        raise InvalidInput("%(what)s不能超过 %(most)s 字", code="text_too_long", what=Text(what), most=MAX_TEXT)
     return value.strip()
 
 

@@ -225,6 +225,7 @@ def room_events(
             "seat": c.seat if c else None,
             "name": c.name if c else None,
             "by": i.recorded_by or "",
+            "msg": (i.detail or {}).get("msg") if not i.category else None,
         }
         for i, c in rows[:limit]
     ]

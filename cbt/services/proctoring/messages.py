@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cbt.core import seating
 from cbt.core.errors import CbtError, Forbidden, InvalidInput, NotFound
 from cbt.core.events import Event, MessageSent, Outcome
+from cbt.core.text import N_, say
 from cbt.db import models, queries
 from cbt.services import audit
 from cbt.services.proctoring.common import (
@@ -29,14 +30,15 @@ from cbt.services.staff import StaffInfo, check_room
 def message(
     session: Session, staff: StaffInfo, room_id: int, candidate_id: int | None, text: object, now: datetime
 ) -> Outcome:
-    text = _text(text, "消息内容")
+    text = _text(text, N_("消息内容"))
     check_room(session, staff, room_id, act=True)
     target = _candidates(session, room_id, candidate_id)[0] if candidate_id is not None else None
     row = models.Message(room_id=room_id, candidate_id=candidate_id, text=text, sent_at=now, sent_by=staff.actor)
     session.add(row)
     session.flush()
     events: list[Event] = [MessageSent(room_id, row.id, text, now, candidate_id, broadcast=target is None)]
-    _log(session, events, room_id, "message", ("广播：" if target is None else "消息：") + text, now, staff, target)
+    said = say(N_("广播：%(text)s") if target is None else N_("消息：%(text)s"), text=text)
+    _log(session, events, room_id, "message", said, now, staff, target)
     subject = f"room:{room_id}" if target is None else f"candidate:{target.id}"
     detail = {"message_id": row.id, "text": text}
     audit.record(session, at=now, actor=staff.actor, action="room.message", subject=subject, detail=detail)
@@ -48,7 +50,7 @@ def message_all(session: Session, staff: StaffInfo, batch_id: int, text: object,
     room's record shows it, each candidate acknowledges it as a proctor's broadcast)."""
     if staff.role != "admin":
         raise Forbidden("只有考务管理员可以向全部考场广播", code="admins_only")
-    text = _text(text, "消息内容")
+    text = _text(text, N_("消息内容"))
     rooms = session.scalars(
         select(models.Room).where(models.Room.batch_id == batch_id).order_by(models.Room.code)
     ).all()
@@ -63,7 +65,9 @@ def message_all(session: Session, staff: StaffInfo, batch_id: int, text: object,
     for row in rows:
         events.append(MessageSent(row.room_id, row.id, text, now, broadcast=True))
         running = seating.active_session(sessions, unfinished.get(row.room_id, set()), now).id if sessions else None
-        _log(session, events, row.room_id, "message", "考务广播：" + text, now, staff, None, running)
+        _log(
+            session, events, row.room_id, "message", say(N_("考务广播：%(text)s"), text=text), now, staff, None, running
+        )
     detail = {"rooms": len(rows), "text": text}
     audit.record(session, at=now, actor=staff.actor, action="batch.message", subject=f"batch:{batch_id}", detail=detail)
     return Outcome(events=tuple(events))
@@ -106,7 +110,7 @@ def acknowledge_all(session: Session, receipts: Sequence[tuple[int, object, date
         if (message_id, candidate_id) not in done:  # twice is once
             done.add((message_id, candidate_id))
             rows.append({"message_id": message_id, "candidate_id": candidate_id, "acked_at": now})
-            receipt = (logged("ack", f"已确认消息：{m.text[:20]}", now, c.room_id, c),)
+            receipt = (logged("ack", say(N_("已确认消息：%(text)s"), text=m.text[:20]), now, c.room_id, c),)
         outcomes.append(Outcome(events=receipt))
     if rows:
         db.execute(queries.INSERT_RECEIPTS, rows)

@@ -12,6 +12,7 @@ from cbt.core import signals
 from cbt.core.errors import NotFound
 from cbt.core.events import Event, Outcome, SeatChanged, StaffingChanged
 from cbt.core.signals import SIGNAL_TEXT, Signal
+from cbt.core.text import N_, say
 from cbt.db import models, queries
 from cbt.services.proctoring.common import _room_session_id, logged
 from cbt.services.staff import StaffInfo
@@ -99,5 +100,5 @@ def set_staff_presence(session: Session, staff: StaffInfo, room_id: int, online:
     )
     if row is not None:
         row.online, row.last_seen_at = online, now
-    text = f"{staff.name}{'进入' if online else '离开'}监考页面"
+    text = say(N_("%(name)s进入监考页面") if online else N_("%(name)s离开监考页面"), name=staff.name)
     return Outcome(events=(StaffingChanged(room_id), logged("staff", text, now, room_id, by=staff.name)))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from cbt.core.errors import Conflict, Forbidden, InvalidInput
 from cbt.core.events import Event, Outcome, SeatChanged
+from cbt.core.text import N_, say
 from cbt.db import models
 from cbt.services import audit
 from cbt.services.proctoring.common import (
@@ -38,8 +39,8 @@ def record_incident(
 ) -> Outcome:
     """考场记录: a proctor's written note in one of the standard categories."""
     if category not in CATEGORIES:
-        raise InvalidInput(f"类别必须是 {'、'.join(CATEGORIES)} 之一", code="bad_category")
-    text = _text(text, "记录内容")
+        raise InvalidInput("类别必须是 %(choices)s 之一", code="bad_category", choices="、".join(CATEGORIES))
+    text = _text(text, N_("记录内容"))
     check_room(session, staff, room_id, act=True)
     _ensure_unsigned(session, room_id, exam_session_id)
     candidate = _candidates(session, room_id, candidate_id)[0] if candidate_id is not None else None
@@ -103,7 +104,17 @@ def sign_record(session: Session, staff: StaffInfo, room_id: int, exam_session_i
     elif all(s["staff"] != staff.actor for s in record.signatures):
         record.signatures = [*record.signatures, signature]
     events: list[Event] = []
-    _log(session, events, room_id, "sign", f"{staff.name} 签署考场记录", now, staff, None, exam_session_id)
+    _log(
+        session,
+        events,
+        room_id,
+        "sign",
+        say(N_("%(name)s 签署考场记录"), name=staff.name),
+        now,
+        staff,
+        None,
+        exam_session_id,
+    )
     return Outcome({"audit": anchor.as_dict()}, tuple(events))
 
 

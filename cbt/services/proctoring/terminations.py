@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from cbt.core.attempt import SubmitReason
 from cbt.core.errors import Forbidden, NotFound
 from cbt.core.events import AttemptClosed, Event, Outcome, SeatChanged
+from cbt.core.text import N_, say
 from cbt.db import models
 from cbt.services import audit
 from cbt.services.attempts import close_attempt
@@ -25,7 +26,7 @@ def request_termination(
     session: Session, staff: StaffInfo, room_id: int, candidate_id: int, reason: object, now: datetime
 ) -> Outcome:
     """违纪终止, step one: a proctor asks, with a reason; a second proctor must confirm."""
-    reason = _text(reason, "原因")
+    reason = _text(reason, N_("原因"))
     candidate, attempt = _started(session, staff, room_id, candidate_id, now)
     request = models.Termination(attempt_id=attempt.id, reason=reason, requested_by=staff.actor, requested_at=now)
     session.add(request)
@@ -44,7 +45,7 @@ def request_termination(
         events,
         room_id,
         "terminate_request",
-        f"申请违纪终止（待第二名监考员确认）：{reason}",
+        say(N_("申请违纪终止（待第二名监考员确认）：%(reason)s"), reason=reason),
         now,
         staff,
         candidate,
@@ -89,6 +90,6 @@ def confirm_termination(
         reason=request.reason,
     )
     events: list[Event] = [AttemptClosed(room_id, candidate.id, SubmitReason.TERMINATED, request.reason)]
-    text = f"违纪终止（本批次全部科目，成绩无效）：{request.reason}"
+    text = say(N_("违纪终止（本批次全部科目，成绩无效）：%(reason)s"), reason=request.reason)
     _log(session, events, room_id, "terminate", text, now, staff, candidate, attempt.session_id)
     return Outcome(events=tuple(events))

@@ -259,7 +259,8 @@ $("dialog-ok").addEventListener("click", async function () {
 async function showDone(result, automatic) {
   state.attempt = Object.assign(state.attempt || {}, { state: "submitted" });
   $("done-reason").textContent = automatic ? _("考试时间到，已自动交卷。") : _("您已成功交卷。");
-  $("r-time").textContent = new Date(result.submitted_at).toLocaleString("zh-CN");
+  const root = document.documentElement; // the centre's clock, whatever the PC's zone
+  $("r-time").textContent = new Date(result.submitted_at).toLocaleString(root.lang, { timeZone: root.dataset.timezone });
   const count = result.answered !== undefined ? result.answered :
     Object.values(result.responses || {}).filter((r) => r.answer.length).length;
   $("r-answered").textContent = _("%(count)s 题", { count: count });
