@@ -26,6 +26,8 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, request, session
 from flask_babel import Babel, format_datetime, get_locale
 from flask_babel import gettext as _gettext
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from cbt.core.errors import CbtError
 from cbt.core.text import N_, Text
@@ -52,9 +54,6 @@ def select_locale() -> str:
 
 def locale_of(accept_language: str | None) -> str:
     """The locale for an ``Accept-Language`` header (a socket's handshake, a request)."""
-    from werkzeug.datastructures import LanguageAccept
-    from werkzeug.http import parse_accept_header
-
     if not accept_language:
         return DEFAULT_LOCALE
     return parse_accept_header(accept_language, LanguageAccept).best_match(LOCALES, default=DEFAULT_LOCALE)
