@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NotRequired, TypedDict
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
@@ -21,7 +22,53 @@ from cbt.services.staff import StaffInfo, check_room
 # --- the dashboard (read) ---------------------------------------------------------------------------
 
 
-def tile_updates(session: Session, dirty: dict[int, set[int]], now: datetime) -> dict[int, dict]:
+class Tile(TypedDict):
+    """One seat on the dashboard, for the session its room shows."""
+
+    candidate_id: int
+    seat: str
+    name: str
+    ticket: str
+    level: int
+    state: TileState
+    state_name: str
+    answered: int
+    total: int
+    remaining_seconds: float | None
+    last_seen: str | None
+    incidents: int
+    admitted: bool
+
+
+class StaffingLine(TypedDict):
+    assigned: list[dict[str, object]]
+    present: int
+    required: int
+    ok: bool
+
+
+class TileUpdate(TypedDict):
+    """The changed tiles of one room (and, when its staff came or went, its staffing line)."""
+
+    tiles: list[Tile]
+    session: dict[str, object]
+    server_time: str
+    staffing: NotRequired[StaffingLine]
+
+
+class RoomEvent(TypedDict):
+    id: int
+    kind: str
+    text: str
+    at: str
+    candidate_id: int | None
+    seat: str | None
+    name: str | None
+    by: str
+    msg: dict[str, object] | None
+
+
+def tile_updates(session: Session, dirty: dict[int, set[int]], now: datetime) -> dict[int, TileUpdate]:
     """The changed tiles of many rooms at once, for the coalesced live updates: a fixed number of
     queries however many rooms changed. ``dirty`` maps room ids to the candidates that changed."""
     rooms = session.scalars(select(models.Room).where(models.Room.id.in_(list(dirty)))).all()
@@ -40,7 +87,7 @@ def tile_updates(session: Session, dirty: dict[int, set[int]], now: datetime) ->
     candidates = session.scalars(
         select(models.Candidate).where(models.Candidate.id.in_(ids)).order_by(models.Candidate.seat)
     ).all()
-    tiles: dict[int, list[dict]] = {room_id: [] for room_id in active}
+    tiles: dict[int, list[Tile]] = {room_id: [] for room_id in active}
     for c, tile in zip(candidates, _tiles(session, candidates, {r: s.id for r, s in active.items()}, now), strict=True):
         tiles[c.room_id].append(tile)
     return {
@@ -51,7 +98,7 @@ def tile_updates(session: Session, dirty: dict[int, set[int]], now: datetime) ->
 
 def _tiles(
     session: Session, candidates: Sequence[models.Candidate], session_of_room: dict[int, int], now: datetime
-) -> list[dict]:
+) -> list[Tile]:
     """The tiles of these candidates, each for the session its room shows."""
     ids = [c.id for c in candidates]
     room_of = {c.id: c.room_id for c in candidates}
@@ -151,7 +198,7 @@ def room_view(
     return view
 
 
-def staffing_line(session: Session, room_id: int, candidates: int | None = None) -> dict:
+def staffing_line(session: Session, room_id: int, candidates: int | None = None) -> StaffingLine:
     """The room's proctors and who of them is watching, against the standard's ratio (1:15, at least 2)."""
     if candidates is None:
         count = select(func.count()).select_from(models.Candidate).where(models.Candidate.room_id == room_id)
@@ -167,7 +214,15 @@ def staffing_line(session: Session, room_id: int, candidates: int | None = None)
     }
 
 
-def _tile(c, attempt, logged_in, answered, incidents, now, session) -> dict:
+def _tile(
+    c: models.Candidate,
+    attempt: models.Attempt | None,
+    logged_in: bool,
+    answered: dict[int, int],
+    incidents: dict[int, int],
+    now: datetime,
+    session: Session,
+) -> Tile:
     total = len(paper(session, attempt.form_id).questions) if attempt else 0
     state = seating.tile_state(
         logged_in=logged_in,
@@ -200,7 +255,7 @@ EVENTS_PAGE = 100  # the dashboard shows this many of the newest; older ones a p
 
 def room_events(
     session: Session, room_id: int, exam_session_id: int, *, before: int | None = None, limit: int | None = EVENTS_PAGE
-) -> tuple[list[dict], bool]:
+) -> tuple[list[RoomEvent], bool]:
     """The room's events in the record of one session, newest first: all of them (``limit=None``),
     or a page older than event ``before``; and whether older ones remain."""
     query = (
@@ -215,7 +270,7 @@ def room_events(
         query = query.limit(limit + 1)
     rows = session.execute(query).all()
     more = limit is not None and len(rows) > limit
-    events = [
+    events: list[RoomEvent] = [
         {
             "id": i.id,
             "kind": i.kind,

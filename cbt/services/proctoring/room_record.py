@@ -21,6 +21,7 @@ from cbt.services.proctoring.common import (
     logged,
 )
 from cbt.services.proctoring.dashboard import (
+    RoomEvent,
     room_events,
     room_view,
 )
@@ -143,7 +144,7 @@ def room_record(session: Session, staff: StaffInfo, room_id: int, exam_session_i
 
 def events_page(
     session: Session, staff: StaffInfo, room_id: int, exam_session_id: int | None, before: int | None
-) -> tuple[list[dict], bool]:
+) -> tuple[list[RoomEvent], bool]:
     """Older events of a room's record for the dashboard's paging (:func:`room_events`)."""
     check_room(session, staff, room_id, act=False)
     if exam_session_id is None:
