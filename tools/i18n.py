@@ -20,8 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "cbt" / "translations"
 LOCALES = ("en",)
 CJK = re.compile(r"[\u3400-\u9fff]")  # ideographs (punctuation alone is no message)
-ERRORS = ("CbtError", "NotFound", "Conflict", "InvalidInput", "AssemblyError", "BadRequest", "TooManyRequests")
-ERRORS += ("Unauthorized", "Forbidden", "Busy")
+sys.path.insert(0, str(ROOT))
+from cbt.core.errors import CbtError  # noqa: E402  (the project's own error classes are message keywords)
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [cls] + [c for sub in cls.__subclasses__() for c in _subclasses(sub)]
+
+
+ERRORS = tuple(sorted({c.__name__ for c in _subclasses(CbtError)}))  # their first argument is a message id
 KEYWORDS = {name: None for name in ("_", "gettext", "lazy_gettext", "N_", *ERRORS)}
 DOMAINS = {
     "messages": [("cbt/**.py", "python"), ("templates/**.html", "jinja2")],

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cbt.core import events as ev
 from cbt.core.attempt import SubmitReason
-from cbt.core.text import N_, message_of
+from cbt.core.text import N_, Said, message_of, say
 from cbt.realtime.channels import candidate_channel, room_candidates_channel, room_channel
 from cbt.services import proctoring
 
@@ -30,18 +30,18 @@ def _timing(t: ev.Timing) -> dict[str, Any]:
     return {"attempt_id": t.attempt_id, "state": t.state, "remaining_seconds": t.remaining_seconds}
 
 
-def _said(template: str, **params: Any) -> dict[str, Any]:
+def _said(said: Said) -> dict[str, Any]:
     """A message for the page: in Chinese, and as its message id and parameters, which the page
     translates into its own language (a room's pages may read different ones)."""
-    return {"message": template % params if params else template, "msg": {"id": template, "params": params}}
+    return {"message": str(said), "msg": said.as_dict()}
 
 
 def _closed(e: ev.AttemptClosed) -> dict[str, Any]:
     if e.reason == SubmitReason.DEADLINE:
-        return {"reason": "deadline", **_said(N_("考试时间到，已自动交卷。"))}
+        return {"reason": "deadline", **_said(say(N_("考试时间到，已自动交卷。")))}
     if e.reason == SubmitReason.TERMINATED:
-        return {"reason": "terminated", **_said(N_("考试已被终止，本批次成绩无效：%(reason)s"), reason=e.note)}
-    return {"reason": "proctor", **_said(N_("监考员已为您交卷：%(reason)s"), reason=e.note)}
+        return {"reason": "terminated", **_said(say(N_("考试已被终止，本批次成绩无效：%(reason)s"), reason=e.note))}
+    return {"reason": "proctor", **_said(say(N_("监考员已为您交卷：%(reason)s"), reason=e.note))}
 
 
 def to_candidate(e: ev.Event) -> tuple[str, dict[str, Any]] | None:
@@ -60,7 +60,7 @@ def to_candidate(e: ev.Event) -> tuple[str, dict[str, Any]] | None:
         case ev.AttemptClosed():
             return "submitted", _closed(e)
         case ev.SeatMoved(seat=seat):
-            return "moved", _said(N_("请到 %(seat)s 号座位重新登录，继续作答。"), seat=seat)
+            return "moved", _said(say(N_("请到 %(seat)s 号座位重新登录，继续作答。"), seat=seat))
         case ev.MessageSent():
             return "notice", {"id": e.message_id, "text": e.text, "at": e.at.isoformat(), "broadcast": e.broadcast}
     return None

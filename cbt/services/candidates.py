@@ -31,13 +31,13 @@ class LoginInfo:
     token: str
     csrf_token: str
     replaced: tuple[int, ...] = ()  # the older logins this one ended (an incident for the proctor)
-    events: tuple[Event, ...] = ()  # what the login changed (its seat's tile; a second login's incident)
 
 
 def login(
     session: Session, ticket: str, id_number: str, *, now: datetime, ip: str | None, user_agent: str | None
-) -> LoginInfo:
-    """Check the ticket/ID pair; end any older live login; start a new one. Runs in the writer."""
+) -> tuple[LoginInfo, tuple[Event, ...]]:
+    """Check the ticket/ID pair; end any older live login; start a new one. Runs in the writer.
+    Returns the login and what it changed (its seat's tile; a second login's incident)."""
     db = session.connection()
     candidate = db.execute(queries.CANDIDATE_BY_TICKET, {"ticket": ticket.strip()}).first()
     given = normalise_id_number(id_number).encode()
@@ -72,7 +72,7 @@ def login(
     if previous:
         events += (Logged(candidate.room_id, "second_login", SIGNAL_TEXT["second_login"], now, candidate.id),)
     replaced = tuple(p.id for p in previous)
-    return LoginInfo(login_id, candidate.id, candidate.room_id, token, csrf_token, replaced, events)
+    return LoginInfo(login_id, candidate.id, candidate.room_id, token, csrf_token, replaced), events
 
 
 def authenticate(session: Session, token: str | None) -> LoginInfo:

@@ -50,14 +50,14 @@ def login():
     if not ticket or not id_number or not ticket.strip() or not id_number.strip():
         raise InvalidInput("请输入准考证号和身份证号", code="missing_credentials")
     rt = runtime()
-    info = rt.login_limiter.candidate(
+    info, events = rt.login_limiter.candidate(
         ticket.strip(),
         request.remote_addr,
         lambda: write(
             candidates.login, ticket, id_number, now=now(), ip=request.remote_addr, user_agent=request.user_agent.string
         ),
     )
-    rt.broadcast.publish(info.events)
+    rt.broadcast.publish(events)
     rt.broadcast.logins_ended(candidates=info.replaced)  # the old page's sockets
     session.clear()
     session[SESSION_KEY] = info.token

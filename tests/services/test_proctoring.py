@@ -270,7 +270,7 @@ def test_force_submit_and_seat_change(sessions, day, people):
         with pytest.raises(Exception) as err:
             candidates.authenticate(s, token)
         assert err.value.code == "session_moved"
-    info = run(sessions, candidates.login, t2, i2, now=now, ip="10.0.0.31", user_agent="new")
+    info, _ = run(sessions, candidates.login, t2, i2, now=now, ip="10.0.0.31", user_agent="new")
     with sessions() as s:
         view = attempts.attempt_view(s, info.candidate_id, now + timedelta(minutes=1))
         assert view["state"] == "in_progress" and view["remaining_seconds"] == 89 * 60, "same attempt, time kept"
